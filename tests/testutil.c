@@ -78,3 +78,27 @@ void tu_src_path(char *out, size_t n, const char *rel)
 {
     snprintf(out, n, "%s/%s", BT_SOURCE_DIR_STR, rel);
 }
+
+double tu_gradcheck(double (*loss)(void *ctx), void *ctx, float *x, const float *grad, size_t n,
+                    float h, int max_checks)
+{
+    double gmax = 1e-12, err = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(grad[i]) > gmax)
+            gmax = fabs(grad[i]);
+    size_t stride = n > (size_t)max_checks ? n / (size_t)max_checks : 1;
+    for (size_t i = 0; i < n; i += stride) {
+        float x0 = x[i];
+        float step = h * (1.0f + fabsf(x0));
+        x[i] = x0 + step;
+        double lp = loss(ctx);
+        x[i] = x0 - step;
+        double lm = loss(ctx);
+        x[i] = x0;
+        double fd = (lp - lm) / ((double)(x0 + step) - (double)(x0 - step));
+        double e = fabs(fd - grad[i]);
+        if (e > err)
+            err = e;
+    }
+    return err / gmax;
+}

@@ -27,4 +27,13 @@ void tu_tmpdir(char *out, size_t n, const char *name);
 /* Absolute path of a file under the source tree. */
 void tu_src_path(char *out, size_t n, const char *rel);
 
+
+
+/* Finite-difference gradient check. loss() computes a scalar in double from the
+ * current contents of x (and whatever else ctx holds); grad is the analytic
+ * gradient of that scalar w.r.t. x. Checks up to max_checks evenly spread
+ * elements with central differences of step h (relative to 1 + |x|), and
+ * returns max |fd - grad| / max(max |grad|, 1e-12) over them. */
+double tu_gradcheck(double (*loss)(void *ctx), void *ctx, float *x, const float *grad, size_t n,
+                    float h, int max_checks);
 #endif
