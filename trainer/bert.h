@@ -76,6 +76,8 @@ struct bert_model {
 
 /* Builds the tensor table and allocates zeroed parameter and gradient slabs. */
 void bert_init(struct bert_model *m, const struct bert_config *cfg);
+/* Builds only the tensor table (no slabs, no views): for counting and planning. */
+void bert_init_table(struct bert_model *m, const struct bert_config *cfg);
 void bert_free(struct bert_model *m);
 /* HF-style initialisation: normal(0, initializer_range) for matrices and
  * embeddings (pad row of the word embeddings zeroed), LayerNorm 1/0, biases 0.

@@ -164,7 +164,7 @@ static void walk(struct walker *w, struct bert_params *v)
 #undef SLOT
 }
 
-void bert_init(struct bert_model *m, const struct bert_config *cfg)
+void bert_init_table(struct bert_model *m, const struct bert_config *cfg)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
@@ -178,6 +178,11 @@ void bert_init(struct bert_model *m, const struct bert_config *cfg)
     for (int i = m->n_tensors - 1; i >= 0; i--)
         m->seg_offset[m->tensors[i].segment] = m->tensors[i].offset;
     m->seg_offset[m->n_segments] = m->n_params;
+}
+
+void bert_init(struct bert_model *m, const struct bert_config *cfg)
+{
+    bert_init_table(m, cfg);
     m->params = xaligned_alloc(xmul(m->n_params, sizeof(float)));
     m->grads = xaligned_alloc(xmul(m->n_params, sizeof(float)));
     m->p.layers = xcalloc((size_t)m->U, sizeof(struct bert_layer_params));
