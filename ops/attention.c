@@ -3,6 +3,7 @@
  * ctx = P' v. Backward: dv = P'^T dctx; dP' = dctx v^T; dP = dropout(dP');
  * dS = P * (dP - rowsum(dP * P)) / sqrt(HS); dq = dS k; dk = dS^T q. */
 #include "attention.h"
+#include "fastmath.h"
 #include "gemm.h"
 #include "mem.h"
 
@@ -45,27 +46,31 @@ static void merge_heads(float *dst, int ld, int off, const float *src, int B, in
                        src + (((size_t)b * NH + h) * T + t) * HS, sizeof(float) * HS);
 }
 
+/* One row: p[j] = exp(scale * (s[j] - max)) / sum over unmasked keys, 0 for masked. */
+static void softmax_row(float *restrict row, const int32_t *restrict m, int T, float scale)
+{
+    float mx = -INFINITY;
+#pragma omp simd reduction(max : mx)
+    for (int j = 0; j < T; j++)
+        mx = m[j] && row[j] > mx ? row[j] : mx;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j < T; j++) {
+        float e = fm_expf((row[j] - mx) * scale);
+        row[j] = m[j] ? e : 0.0f;
+        sum += row[j];
+    }
+    float inv = sum > 0 ? 1.0f / sum : 0.0f;
+    for (int j = 0; j < T; j++)
+        row[j] *= inv;
+}
+
 static void masked_softmax(float *att, const int32_t *mask, int B, int NH, int T, float scale)
 {
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for schedule(static)
     for (int bh = 0; bh < B * NH; bh++)
-        for (int t = 0; t < T; t++) {
-            const int32_t *m = mask + (size_t)(bh / NH) * T;
-            float *row = att + ((size_t)bh * T + t) * T;
-            float mx = -INFINITY;
-            for (int j = 0; j < T; j++)
-                if (m[j] && row[j] > mx)
-                    mx = row[j];
-            float sum = 0;
-            for (int j = 0; j < T; j++) {
-                float e = m[j] ? expf((row[j] - mx) * scale) : 0.0f;
-                row[j] = e;
-                sum += e;
-            }
-            float inv = sum > 0 ? 1.0f / sum : 0.0f;
-            for (int j = 0; j < T; j++)
-                row[j] *= inv;
-        }
+        for (int t = 0; t < T; t++)
+            softmax_row(att + ((size_t)bh * T + t) * T, mask + (size_t)(bh / NH) * T, T, scale);
 }
 
 void attention_forward(float *ctx, float *q, float *k, float *v, float *att, float *scratch,
@@ -115,6 +120,7 @@ void attention_backward(float *dqkv, float *scratch, const float *dctx, const fl
         const float *pr = att + r * T;
         float *g = dp + r * T;
         float dot = 0;
+#pragma omp simd reduction(+ : dot)
         for (int j = 0; j < T; j++)
             dot += g[j] * pr[j];
         for (int j = 0; j < T; j++)

@@ -1,8 +1,41 @@
 /* xent.c - see xent.h. */
 #include "xent.h"
+#include "fastmath.h"
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+/* Loss of one row and, when d is non-NULL, its gradient (d may alias x);
+ * returns log-sum-exp minus the label's logit. Plain loops over V: they vectorise. */
+static double xent_row(float *d, const float *x, int y, int V, float scale, int *argmax)
+{
+    float xy = x[y], mx = x[0];
+#pragma omp simd reduction(max : mx)
+    for (int j = 1; j < V; j++)
+        mx = x[j] > mx ? x[j] : mx;
+    int arg = 0;
+    while (x[arg] != mx)
+        arg++;
+    float sum = 0;
+    if (d) {
+#pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < V; j++) {
+            d[j] = fm_expf(x[j] - mx);
+            sum += d[j];
+        }
+        float f = scale / sum;
+        for (int j = 0; j < V; j++)
+            d[j] *= f;
+        d[y] -= scale;
+    } else {
+#pragma omp simd reduction(+ : sum)
+        for (int j = 0; j < V; j++)
+            sum += fm_expf(x[j] - mx);
+    }
+    *argmax = arg;
+    return log((double)sum) - (double)(xy - mx);
+}
 
 double xent_forward_backward(float *dlogits, const float *logits, const int32_t *labels, int M,
                              int V, float grad_scale, long *count, long *correct)
@@ -16,30 +49,13 @@ double xent_forward_backward(float *dlogits, const float *logits, const int32_t 
         int y = labels[i];
         if (y < 0) {
             if (d)
-                for (int j = 0; j < V; j++)
-                    d[j] = 0.0f;
+                memset(d, 0, sizeof(float) * (size_t)V);
             continue;
         }
-        float mx = x[0];
-        int arg = 0;
-        for (int j = 1; j < V; j++)
-            if (x[j] > mx) {
-                mx = x[j];
-                arg = j;
-            }
-        float xy = x[y];
-        double sum = 0;
-        for (int j = 0; j < V; j++)
-            sum += expf(x[j] - mx);
-        loss += log(sum) - (double)(xy - mx);
+        int arg;
+        loss += xent_row(d, x, y, V, grad_scale, &arg);
         n++;
         hit += arg == y;
-        if (d) {
-            float inv = (float)(1.0 / sum);
-            for (int j = 0; j < V; j++)
-                d[j] = grad_scale * expf(x[j] - mx) * inv;
-            d[y] -= grad_scale;
-        }
     }
     *count += n;
     *correct += hit;

@@ -7,6 +7,7 @@
 #include "attention.h"
 #include "dropout.h"
 #include "embedding.h"
+#include "fastmath.h"
 #include "gemm.h"
 #include "layernorm.h"
 #include "mem.h"
@@ -295,6 +296,28 @@ static void test_xent(void **state)
     xfree(c.logits), xfree(d), xfree(d2);
 }
 
+/* ---- vectorisable approximations against libm ---- */
+static void test_fastmath(void **state)
+{
+    (void)state;
+    double e_exp = 0, e_erf = 0, e_tanh = 0;
+    for (int i = 0; i <= 200000; i++) {
+        float x = -87.0f + 175.0f * (float)i / 200000.0f;
+        double rel = fabs((double)fm_expf(x) - exp((double)x)) / exp((double)x);
+        e_exp = rel > e_exp ? rel : e_exp;
+        float z = -6.0f + 12.0f * (float)i / 200000.0f;
+        double a = fabs((double)fm_erff(z) - erf((double)z));
+        e_erf = a > e_erf ? a : e_erf;
+        a = fabs((double)fm_tanhf(z) - tanh((double)z));
+        e_tanh = a > e_tanh ? a : e_tanh;
+    }
+    assert_true(e_exp < 2e-7);
+    assert_true(e_erf < 3e-7);
+    assert_true(e_tanh < 2e-7);
+    assert_true(fm_expf(-200.0f) < 1e-37f && fm_expf(-200.0f) >= 0.0f);
+    assert_true(fm_erff(10.0f) == 1.0f && fm_erff(-10.0f) == -1.0f);
+}
+
 /* ---- rows ---- */
 static void test_rows(void **state)
 {
@@ -337,7 +360,7 @@ int main(void)
         cmocka_unit_test(test_layernorm), cmocka_unit_test(test_activations),
         cmocka_unit_test(test_embedding), cmocka_unit_test(test_attention),
         cmocka_unit_test(test_dropout),   cmocka_unit_test(test_xent),
-        cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_rows),      cmocka_unit_test(test_fastmath),
     };
     return cmocka_run_group_tests_name("ops", tests, setup, teardown);
 }
