@@ -65,6 +65,16 @@ unsigned uni_class(int32_t cp)
     return c;
 }
 
+int uni_is_pyspace(int32_t cp)
+{
+    if (cp < 128)
+        return cp == ' ' || (cp >= 9 && cp <= 13) || (cp >= 0x1c && cp <= 0x1f);
+    if (utf8proc_category(cp) == UTF8PROC_CATEGORY_ZS)
+        return 1;
+    int b = utf8proc_get_property(cp)->bidi_class;
+    return b == UTF8PROC_BIDI_CLASS_WS || b == UTF8PROC_BIDI_CLASS_B || b == UTF8PROC_BIDI_CLASS_S;
+}
+
 int32_t uni_decode(const unsigned char *s, size_t n, size_t *adv)
 {
     *adv = 1;

@@ -26,6 +26,10 @@ enum {
 /* Class bits of a code point (0 for ordinary letters, digits, symbols...). */
 unsigned uni_class(int32_t cp);
 
+/* Python's str.isspace() for one character (category Zs or bidirectional
+ * class WS, B, S): what str.strip() removes when deciding a line is blank. */
+int uni_is_pyspace(int32_t cp);
+
 /* Decodes one well-formed UTF-8 sequence at s[0..n) (Unicode table 3-7:
  * no overlongs, no surrogates, <= U+10FFFF). Returns the code point and sets
  * *adv to its length, or returns -1 with *adv = 1 for an ill-formed byte. */

@@ -9,6 +9,7 @@
 #include "check.h"
 #include "log.h"
 #include "mem.h"
+#include "prep.h"
 #include "tokenizer.h"
 #include "vocab.h"
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *prog = "bert-prep";
 
@@ -131,11 +133,63 @@ static int cmd_tokenize(int argc, char **argv)
     return 0;
 }
 
+/* ---- prep (default command) --------------------------------------------- */
+
+static int cmd_prep(int argc, char **argv)
+{
+    struct prep_opts o = {0};
+    o.shards = 1;
+    o.max_seq_len = 512;
+    o.lowercase = 1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o.threads = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
+    const char **inputs = xcalloc((size_t)argc, sizeof *inputs);
+    int ni = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--vocab"))
+            o.vocab_path = need_arg(argc, argv, &i);
+        else if (!strcmp(a, "--output"))
+            o.output = need_arg(argc, argv, &i);
+        else if (!strcmp(a, "--shards"))
+            o.shards = (int)parse_long(a, need_arg(argc, argv, &i), 1, 100000);
+        else if (!strcmp(a, "--max-seq-len"))
+            o.max_seq_len = (int)parse_long(a, need_arg(argc, argv, &i), 8, 65536);
+        else if (!strcmp(a, "--threads"))
+            o.threads = (int)parse_long(a, need_arg(argc, argv, &i), 1, 256);
+        else if (!strcmp(a, "--no-lowercase"))
+            o.lowercase = 0;
+        else if (!strcmp(a, "--quiet"))
+            o.quiet = 1;
+        else if (!strcmp(a, "--input")) {
+            inputs[ni++] = need_arg(argc, argv, &i);
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+                inputs[ni++] = argv[++i];
+        } else {
+            char msg[256];
+            snprintf(msg, sizeof msg, "unknown option '%s'", a);
+            usage(msg);
+        }
+    }
+    if (!o.vocab_path || !o.output || ni == 0)
+        usage("--vocab, --input and --output are required");
+    o.inputs = inputs;
+    o.n_inputs = ni;
+    char err[BT_ERR_LEN];
+    struct prep_stats st;
+    int rc = prep_run(&o, &st, err);
+    xfree(inputs);
+    if (rc != BT_OK)
+        bt_die(prog, rc, err);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "tokenize"))
         return cmd_tokenize(argc, argv);
-    (void)parse_long;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        usage(NULL);
     (void)parse_double;
-    usage(argc < 2 ? NULL : "only 'tokenize' is implemented so far");
+    return cmd_prep(argc, argv);
 }
