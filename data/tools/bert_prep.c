@@ -7,6 +7,7 @@
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. The work
  * is done by data/ (tokenizer, prep, inspect); this file only parses options. */
 #include "check.h"
+#include "inspect.h"
 #include "log.h"
 #include "mem.h"
 #include "prep.h"
@@ -133,6 +134,56 @@ static int cmd_tokenize(int argc, char **argv)
     return 0;
 }
 
+/* ---- inspect ------------------------------------------------------------ */
+
+static int cmd_inspect(int argc, char **argv)
+{
+    struct inspect_opts o = {0};
+    o.samples = 10000;
+    o.seed = 12345;
+    o.seq_len = 128;
+    o.mask_prob = 0.15;
+    o.objective = OBJ_NSP;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--masking"))
+            o.masking = 1;
+        else if (!strcmp(a, "--samples"))
+            o.samples = parse_long(a, need_arg(argc, argv, &i), 1, 100000000);
+        else if (!strcmp(a, "--seed"))
+            o.seed = (uint64_t)parse_long(a, need_arg(argc, argv, &i), 0, 0x7fffffffffffffffL);
+        else if (!strcmp(a, "--seq-len"))
+            o.seq_len = (int)parse_long(a, need_arg(argc, argv, &i), 8, 65536);
+        else if (!strcmp(a, "--max-pred"))
+            o.max_pred = (int)parse_long(a, need_arg(argc, argv, &i), 1, 65536);
+        else if (!strcmp(a, "--mask-prob"))
+            o.mask_prob = parse_double(a, need_arg(argc, argv, &i), 1e-6, 1.0);
+        else if (!strcmp(a, "--static-masks"))
+            o.static_masks = 1;
+        else if (!strcmp(a, "--objective")) {
+            const char *v = need_arg(argc, argv, &i);
+            if (objective_parse(v, &o.objective) != BT_OK) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "--objective '%s' must be nsp, sop, full-sentences or "
+                         "doc-sentences", v);
+                usage(msg);
+            }
+        } else if (a[0] == '-' || o.dir) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "inspect: unexpected argument '%s'", a);
+            usage(msg);
+        } else
+            o.dir = a;
+    }
+    if (!o.dir)
+        usage("inspect: the shard directory is required");
+    char err[BT_ERR_LEN];
+    int rc = inspect_run(&o, stdout, err);
+    if (rc != BT_OK)
+        bt_die(prog, rc, err);
+    return 0;
+}
+
 /* ---- prep (default command) --------------------------------------------- */
 
 static int cmd_prep(int argc, char **argv)
@@ -188,8 +239,9 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "tokenize"))
         return cmd_tokenize(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "inspect"))
+        return cmd_inspect(argc, argv);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
         usage(NULL);
-    (void)parse_double;
     return cmd_prep(argc, argv);
 }
