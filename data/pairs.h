@@ -33,6 +33,7 @@ struct pair_ex {
     uint16_t a_len, b_len;
     uint8_t label;      /* NSP: 1 = random next; SOP: 1 = swapped */
     uint8_t forced;     /* NSP: random next forced by a one-sentence chunk */
+    uint8_t pad[2];     /* explicit, zero: the struct has no undefined bytes */
 };
 
 struct pair_list {
