@@ -4,7 +4,7 @@
  * A corpus is a directory of files shard_NNNNN.h5 (N >= 1). Concatenating the
  * shards in shard_index order gives the corpus in input order. One shard:
  *
- *   datasets (1-D, chunked, shuffle + deflate):
+ *   datasets (1-D, chunked, shuffle + deflate level 1):
  *     tokens            n_tokens       uint16 LE (vocab_size <= 65536) or int32 LE
  *     sentence_offsets  n_sentences+1  int64: token index where sentence s starts,
  *                                      first 0, last n_tokens

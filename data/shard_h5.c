@@ -66,7 +66,7 @@ int h5_write_1d(hid_t file, const char *path, const char *name, hid_t file_type,
     hid_t space = H5Screate_simple(1, dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, cdims) < 0 || H5Pset_shuffle(dcpl) < 0 ||
-        H5Pset_deflate(dcpl, 4) < 0 || H5Pset_obj_track_times(dcpl, 0) < 0) {
+        H5Pset_deflate(dcpl, 1) < 0 || H5Pset_obj_track_times(dcpl, 0) < 0) {
         rc = h5_fail(err, BT_EIO, path, "cannot set up a dataset");
         goto out;
     }

@@ -69,7 +69,7 @@ static int find_row(const int32_t *ids, const struct batch *b, int r)
     return -1;
 }
 
-static void run_epoch(int static_masks, int T, int *seen, int64_t *mask_positions_hash)
+static void run_epoch(int static_masks, int T, int *seen, uint64_t *mask_positions_hash)
 {
     struct loader_opts o = opts(T, static_masks);
     struct loader *L;
@@ -105,7 +105,7 @@ static void run_epoch(int static_masks, int T, int *seen, int64_t *mask_position
                 int t = b.pred_pos[k] % T;
                 assert_true(t > 0 && t < len);
                 assert_int_equal(b.pred_label[k], orig[i][t]);
-                *mask_positions_hash = *mask_positions_hash * 31 + t + 1;
+                *mask_positions_hash = *mask_positions_hash * 31 + (uint64_t)t + 1;
             }
             if (static_masks) { /* exactly the stored masked row */
                 int stored = 0;
@@ -125,7 +125,7 @@ static void test_static_and_dynamic(void **state)
 {
     (void)state;
     int seen[R0 + R1];
-    int64_t h_static, h_dyn, h_dyn_padded;
+    uint64_t h_static, h_dyn, h_dyn_padded;
     memset(seen, 0, sizeof seen);
     run_epoch(1, T0, seen, &h_static);
     for (int i = 0; i < R0 + R1; i++)
