@@ -1,0 +1,247 @@
+/* bert_prep.c - the bert-prep program (contract in shared/docs/DESIGN.md):
+ *   bert-prep --vocab V --input FILE... --output DIR [--shards N] [--max-seq-len N]
+ *             [--no-lowercase] [--threads N] [--quiet]
+ *   bert-prep tokenize --vocab V [--no-lowercase]
+ *   bert-prep inspect DIR [--masking --samples N --seed S --seq-len L --objective X
+ *             [--max-pred P] [--mask-prob F]]
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. The work
+ * is done by data/ (tokenizer, prep, inspect); this file only parses options. */
+#include "check.h"
+#include "inspect.h"
+#include "log.h"
+#include "mem.h"
+#include "prep.h"
+#include "tokenizer.h"
+#include "vocab.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *prog = "bert-prep";
+
+static _Noreturn void usage(const char *msg)
+{
+    if (msg)
+        fprintf(stderr, "%s: %s\n", prog, msg);
+    fprintf(stderr,
+            "usage: %s --vocab VOCAB --input FILE... --output DIR [--shards N] [--max-seq-len N]\n"
+            "                 [--no-lowercase] [--threads N] [--quiet]\n"
+            "       %s tokenize --vocab VOCAB [--no-lowercase]   (stdin lines -> id lines)\n"
+            "       %s inspect DIR [--masking --samples N --seed S --seq-len L --objective X\n"
+            "                 [--max-pred P] [--mask-prob F] [--static-masks]]\n",
+            prog, prog, prog);
+    exit(2);
+}
+
+static long parse_long(const char *opt, const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s '%s' must be an integer in [%ld, %ld]", opt, s, lo, hi);
+        usage(msg);
+    }
+    return v;
+}
+
+static double parse_double(const char *opt, const char *s, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !(v >= lo && v <= hi)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s '%s' must be a number in [%g, %g]", opt, s, lo, hi);
+        usage(msg);
+    }
+    return v;
+}
+
+static const char *need_arg(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "option %s needs a value", argv[*i]);
+        usage(msg);
+    }
+    return argv[++*i];
+}
+
+/* ---- tokenize ---------------------------------------------------------- */
+
+static int cmd_tokenize(int argc, char **argv)
+{
+    const char *vocab_path = NULL;
+    int lowercase = 1;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--vocab"))
+            vocab_path = need_arg(argc, argv, &i);
+        else if (!strcmp(argv[i], "--no-lowercase"))
+            lowercase = 0;
+        else {
+            char msg[256];
+            snprintf(msg, sizeof msg, "tokenize: unknown option '%s'", argv[i]);
+            usage(msg);
+        }
+    }
+    if (!vocab_path)
+        usage("tokenize: --vocab is required");
+    char err[BT_ERR_LEN];
+    struct vocab *v;
+    int rc = vocab_load(&v, vocab_path, err);
+    if (rc != BT_OK)
+        bt_die(prog, rc, err);
+    struct tokenizer tk = {v, lowercase};
+    struct tok_buf tb;
+    tok_buf_init(&tb);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    char *out = xmalloc(1 << 16);
+    size_t on = 0;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        size_t len = (size_t)n;
+        if (len && line[len - 1] == '\n')
+            len--;
+        tb.n = 0;
+        tokenizer_encode(&tk, line, len, &tb);
+        for (size_t k = 0; k < tb.n; k++) {
+            if (on + 16 > (1 << 16)) {
+                fwrite(out, 1, on, stdout);
+                on = 0;
+            }
+            on += (size_t)sprintf(out + on, k ? " %d" : "%d", (int)tb.ids[k]);
+        }
+        if (on + 1 > (1 << 16)) {
+            fwrite(out, 1, on, stdout);
+            on = 0;
+        }
+        out[on++] = '\n';
+    }
+    fwrite(out, 1, on, stdout);
+    int bad = ferror(stdin) || fflush(stdout) != 0 || ferror(stdout);
+    free(line);
+    xfree(out);
+    tok_buf_free(&tb);
+    vocab_free(v);
+    if (bad)
+        bt_die(prog, BT_EIO, "tokenize: error reading stdin or writing stdout");
+    return 0;
+}
+
+/* ---- inspect ------------------------------------------------------------ */
+
+static int cmd_inspect(int argc, char **argv)
+{
+    struct inspect_opts o = {0};
+    o.samples = 10000;
+    o.seed = 12345;
+    o.seq_len = 128;
+    o.mask_prob = 0.15;
+    o.objective = OBJ_NSP;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--masking"))
+            o.masking = 1;
+        else if (!strcmp(a, "--samples"))
+            o.samples = parse_long(a, need_arg(argc, argv, &i), 1, 100000000);
+        else if (!strcmp(a, "--seed"))
+            o.seed = (uint64_t)parse_long(a, need_arg(argc, argv, &i), 0, 0x7fffffffffffffffL);
+        else if (!strcmp(a, "--seq-len"))
+            o.seq_len = (int)parse_long(a, need_arg(argc, argv, &i), 8, 65536);
+        else if (!strcmp(a, "--max-pred"))
+            o.max_pred = (int)parse_long(a, need_arg(argc, argv, &i), 1, 65536);
+        else if (!strcmp(a, "--mask-prob"))
+            o.mask_prob = parse_double(a, need_arg(argc, argv, &i), 1e-6, 1.0);
+        else if (!strcmp(a, "--static-masks"))
+            o.static_masks = 1;
+        else if (!strcmp(a, "--objective")) {
+            const char *v = need_arg(argc, argv, &i);
+            if (objective_parse(v, &o.objective) != BT_OK) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "--objective '%s' must be nsp, sop, full-sentences or "
+                         "doc-sentences", v);
+                usage(msg);
+            }
+        } else if (a[0] == '-' || o.dir) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "inspect: unexpected argument '%s'", a);
+            usage(msg);
+        } else
+            o.dir = a;
+    }
+    if (!o.dir)
+        usage("inspect: the shard directory is required");
+    char err[BT_ERR_LEN];
+    int rc = inspect_run(&o, stdout, err);
+    if (rc != BT_OK)
+        bt_die(prog, rc, err);
+    return 0;
+}
+
+/* ---- prep (default command) --------------------------------------------- */
+
+static int cmd_prep(int argc, char **argv)
+{
+    struct prep_opts o = {0};
+    o.shards = 1;
+    o.max_seq_len = 512;
+    o.lowercase = 1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o.threads = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (int)ncpu;
+    const char **inputs = xcalloc((size_t)argc, sizeof *inputs);
+    int ni = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--vocab"))
+            o.vocab_path = need_arg(argc, argv, &i);
+        else if (!strcmp(a, "--output"))
+            o.output = need_arg(argc, argv, &i);
+        else if (!strcmp(a, "--shards"))
+            o.shards = (int)parse_long(a, need_arg(argc, argv, &i), 1, 100000);
+        else if (!strcmp(a, "--max-seq-len"))
+            o.max_seq_len = (int)parse_long(a, need_arg(argc, argv, &i), 8, 65536);
+        else if (!strcmp(a, "--threads"))
+            o.threads = (int)parse_long(a, need_arg(argc, argv, &i), 1, 256);
+        else if (!strcmp(a, "--no-lowercase"))
+            o.lowercase = 0;
+        else if (!strcmp(a, "--quiet"))
+            o.quiet = 1;
+        else if (!strcmp(a, "--input")) {
+            inputs[ni++] = need_arg(argc, argv, &i);
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+                inputs[ni++] = argv[++i];
+        } else {
+            char msg[256];
+            snprintf(msg, sizeof msg, "unknown option '%s'", a);
+            usage(msg);
+        }
+    }
+    if (!o.vocab_path || !o.output || ni == 0)
+        usage("--vocab, --input and --output are required");
+    o.inputs = inputs;
+    o.n_inputs = ni;
+    char err[BT_ERR_LEN];
+    struct prep_stats st;
+    int rc = prep_run(&o, &st, err);
+    xfree(inputs);
+    if (rc != BT_OK)
+        bt_die(prog, rc, err);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "tokenize"))
+        return cmd_tokenize(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "inspect"))
+        return cmd_inspect(argc, argv);
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        usage(NULL);
+    return cmd_prep(argc, argv);
+}
