@@ -61,6 +61,7 @@ static int summary_ours(char **paths, int n, json_t *root, char *err)
     json_object_set_new(root, "vocab_size", json_integer(m0.vocab_size));
     json_object_set_new(root, "vocab_checksum", json_string(hex));
     json_object_set_new(root, "lowercase", json_boolean(m0.lowercase));
+    json_object_set_new(root, "split_sentences", json_boolean(m0.split_sentences));
     json_t *sp = json_object();
     json_object_set_new(sp, "pad", json_integer(m0.pad_id));
     json_object_set_new(sp, "unk", json_integer(m0.unk_id));
