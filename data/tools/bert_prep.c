@@ -22,10 +22,13 @@
 
 static const char *prog = "bert-prep";
 
+/* With a message: one error line (exit 2). Without: the usage text (exit 2). */
 static _Noreturn void usage(const char *msg)
 {
-    if (msg)
-        fprintf(stderr, "%s: %s\n", prog, msg);
+    if (msg) {
+        fprintf(stderr, "%s: %s (see '%s --help')\n", prog, msg, prog);
+        exit(2);
+    }
     fprintf(stderr,
             "usage: %s --vocab VOCAB --input FILE... --output DIR [--shards N] [--max-seq-len N]\n"
             "                 [--no-lowercase] [--split-sentences] [--threads N] [--quiet]\n"
@@ -216,6 +219,8 @@ static int cmd_prep(int argc, char **argv)
             o.split_sentences = 1;
         else if (!strcmp(a, "--input")) {
             inputs[ni++] = need_arg(argc, argv, &i);
+            if (!strncmp(inputs[ni - 1], "--", 2))
+                usage("--input needs at least one file");
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
                 inputs[ni++] = argv[++i];
         } else {
