@@ -221,7 +221,8 @@ int inspect_run(const struct inspect_opts *o, FILE *out, char *err)
             json_object_set_new(root, "masking", masking_json(o, &s));
     }
     if (rc == BT_OK) {
-        char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6);
+        char *text = json_dumps(root, flags);
         if (!text || fprintf(out, "%s\n", text) < 0 || fflush(out) != 0)
             rc = bt_errf(err, BT_EIO, "inspect: cannot write the report");
         free(text);
