@@ -9,6 +9,7 @@ static int same_corpus(const struct shard_meta *a, const struct shard_meta *b)
 {
     return a->n_shards == b->n_shards && a->vocab_size == b->vocab_size &&
            a->lowercase == b->lowercase && a->max_seq_len == b->max_seq_len &&
+           a->split_sentences == b->split_sentences &&
            a->pad_id == b->pad_id && a->unk_id == b->unk_id && a->cls_id == b->cls_id &&
            a->sep_id == b->sep_id && a->mask_id == b->mask_id &&
            a->vocab_checksum == b->vocab_checksum && a->total_docs == b->total_docs &&

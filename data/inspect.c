@@ -61,6 +61,7 @@ static int summary_ours(char **paths, int n, json_t *root, char *err)
     json_object_set_new(root, "vocab_size", json_integer(m0.vocab_size));
     json_object_set_new(root, "vocab_checksum", json_string(hex));
     json_object_set_new(root, "lowercase", json_boolean(m0.lowercase));
+    json_object_set_new(root, "split_sentences", json_boolean(m0.split_sentences));
     json_t *sp = json_object();
     json_object_set_new(sp, "pad", json_integer(m0.pad_id));
     json_object_set_new(sp, "unk", json_integer(m0.unk_id));
@@ -220,7 +221,8 @@ int inspect_run(const struct inspect_opts *o, FILE *out, char *err)
             json_object_set_new(root, "masking", masking_json(o, &s));
     }
     if (rc == BT_OK) {
-        char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6);
+        char *text = json_dumps(root, flags);
         if (!text || fprintf(out, "%s\n", text) < 0 || fflush(out) != 0)
             rc = bt_errf(err, BT_EIO, "inspect: cannot write the report");
         free(text);

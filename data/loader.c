@@ -354,7 +354,8 @@ static int produce(struct loader *L, struct batch *b, int *ends_step, struct dat
     b->rows = o->micro_batch;
     b->n_pred = 0;
     b->n_tokens = 0;
-    int64_t base = (int64_t)o->rank * (o->global_batch / o->world) + (int64_t)L->pa * o->micro_batch;
+    int64_t base = (int64_t)o->rank * (o->global_batch / o->world) +
+                   (int64_t)L->pa * o->micro_batch;
     for (int i = 0; i < o->micro_batch; i++) {
         struct data_state at = {0, 0};
         struct example_ref ex;

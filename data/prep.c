@@ -3,6 +3,7 @@
  * order to one growing corpus, then writes the shards into a temporary
  * directory and renames it. */
 #include "prep.h"
+#include "sentence_split.h"
 #include "fileio.h"
 #include "log.h"
 #include "mem.h"
@@ -120,6 +121,7 @@ struct prep_ctx {
     int64_t *ntok;
     size_t cap_lines;
     struct builder b;
+    struct sentence_splitter ss;
     struct prep_stats *st;
     int64_t total_bytes;
     double t0, t_last;
@@ -188,10 +190,15 @@ static int tokenize_block(struct prep_ctx *c, const char *blk, size_t len, char 
             off += n;
             for (size_t j = 0; j < n; j++)
                 c->st->unk_tokens += ids[j] == unk;
-            if (n > cap)
-                c->st->split_lines++;
-            for (size_t p = 0; p < n; p += cap)
-                add_sentence(&c->b, ids + p, n - p < cap ? n - p : cap);
+            while (n > 0) {
+                size_t m = c->o->split_sentences ? sentence_split_next(&c->ss, ids, n) : n;
+                if (m > cap)
+                    c->st->split_lines++;
+                for (size_t p = 0; p < m; p += cap)
+                    add_sentence(&c->b, ids + p, m - p < cap ? m - p : cap);
+                ids += m;
+                n -= m;
+            }
         }
     }
     return BT_OK;
@@ -280,6 +287,7 @@ static int write_shards(struct prep_ctx *c, const char *dir, const struct vocab 
     m.vocab_size = vocab_size(v);
     m.lowercase = c->o->lowercase;
     m.max_seq_len = c->o->max_seq_len;
+    m.split_sentences = c->o->split_sentences;
     m.pad_id = vocab_special_id(v, VOCAB_PAD);
     m.unk_id = vocab_special_id(v, VOCAB_UNK);
     m.cls_id = vocab_special_id(v, VOCAB_CLS);
@@ -356,6 +364,8 @@ int prep_run(const struct prep_opts *o, struct prep_stats *st, char *err)
     c.tk.vocab = v;
     c.tk.lowercase = o->lowercase;
     c.nw = o->threads;
+    if (o->split_sentences)
+        sentence_splitter_init(&c.ss, v);
     c.w = xcalloc((size_t)c.nw, sizeof *c.w);
     for (int k = 0; k < c.nw; k++)
         tok_buf_init(&c.w[k].tb);
@@ -407,6 +417,8 @@ out:
     xfree(c.ll);
     xfree(c.ntok);
     builder_free(&c.b);
+    if (o->split_sentences)
+        sentence_splitter_free(&c.ss);
     vocab_free(v);
     return rc;
 }

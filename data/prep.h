@@ -6,7 +6,8 @@
  * results merged in input order, so the output does not depend on the thread
  * count). A line with no tokens is skipped; a line with more than
  * max_seq_len - 2 tokens is split into consecutive sentences of at most that
- * many tokens. Documents are spread over the shards in input order, balanced by
+ * many tokens (with split_sentences, lines are first cut into sentences by
+ * sentence_split.h). Documents are spread over the shards in input order, balanced by
  * token count. The shards are written into "OUTPUT.tmp.<pid>" next to OUTPUT,
  * which is renamed to OUTPUT only when all shards are complete; on failure it
  * is removed. OUTPUT must not exist yet. */
@@ -27,6 +28,7 @@ struct prep_opts {
     int lowercase;   /* 1 uncased, 0 cased (--no-lowercase) */
     int threads;     /* tokenizer threads, >= 1 */
     int quiet;       /* 1: no progress or summary on stderr */
+    int split_sentences; /* 1: split lines into sentences (sentence_split.h) */
     size_t block_bytes; /* read block size (0: 8 MiB) */
 };
 

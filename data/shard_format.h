@@ -14,7 +14,7 @@
  *   root attributes (scalars):
  *     format            string "bert-prep-shard"
  *     format_version    int32  1
- *     shard_index, n_shards, vocab_size, lowercase, max_seq_len,
+ *     shard_index, n_shards, vocab_size, lowercase, max_seq_len, split_sentences,
  *     pad_id, unk_id, cls_id, sep_id, mask_id                      int32
  *     vocab_checksum                                               uint64
  *     n_docs, n_sentences, n_tokens             (this shard)       int64
@@ -36,7 +36,7 @@
 struct shard_meta {
     int format_version;
     int shard_index, n_shards;
-    int vocab_size, lowercase, max_seq_len;
+    int vocab_size, lowercase, max_seq_len, split_sentences;
     int32_t pad_id, unk_id, cls_id, sep_id, mask_id;
     uint64_t vocab_checksum;
     int64_t n_docs, n_sentences, n_tokens;

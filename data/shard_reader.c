@@ -54,6 +54,7 @@ static int read_meta(hid_t f, const char *path, struct shard_meta *m, char *err)
         {"vocab_size", NULL, &m->vocab_size, NULL},
         {"lowercase", NULL, &m->lowercase, NULL},
         {"max_seq_len", NULL, &m->max_seq_len, NULL},
+        {"split_sentences", NULL, &m->split_sentences, NULL},
         {"pad_id", NULL, NULL, &m->pad_id},
         {"unk_id", NULL, NULL, &m->unk_id},
         {"cls_id", NULL, NULL, &m->cls_id},

@@ -31,6 +31,7 @@ int shard_writer_write(const char *path, const struct shard_meta *m, const struc
         {"vocab_size", m->vocab_size, H5T_STD_I32LE},
         {"lowercase", m->lowercase, H5T_STD_I32LE},
         {"max_seq_len", m->max_seq_len, H5T_STD_I32LE},
+        {"split_sentences", m->split_sentences, H5T_STD_I32LE},
         {"pad_id", m->pad_id, H5T_STD_I32LE},
         {"unk_id", m->unk_id, H5T_STD_I32LE},
         {"cls_id", m->cls_id, H5T_STD_I32LE},

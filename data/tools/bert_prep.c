@@ -1,6 +1,6 @@
 /* bert_prep.c - the bert-prep program (contract in shared/docs/DESIGN.md):
  *   bert-prep --vocab V --input FILE... --output DIR [--shards N] [--max-seq-len N]
- *             [--no-lowercase] [--threads N] [--quiet]
+ *             [--no-lowercase] [--split-sentences] [--threads N] [--quiet]
  *   bert-prep tokenize --vocab V [--no-lowercase]
  *   bert-prep inspect DIR [--masking --samples N --seed S --seq-len L --objective X
  *             [--max-pred P] [--mask-prob F]]
@@ -22,13 +22,16 @@
 
 static const char *prog = "bert-prep";
 
+/* With a message: one error line (exit 2). Without: the usage text (exit 2). */
 static _Noreturn void usage(const char *msg)
 {
-    if (msg)
-        fprintf(stderr, "%s: %s\n", prog, msg);
+    if (msg) {
+        fprintf(stderr, "%s: %s (see '%s --help')\n", prog, msg, prog);
+        exit(2);
+    }
     fprintf(stderr,
             "usage: %s --vocab VOCAB --input FILE... --output DIR [--shards N] [--max-seq-len N]\n"
-            "                 [--no-lowercase] [--threads N] [--quiet]\n"
+            "                 [--no-lowercase] [--split-sentences] [--threads N] [--quiet]\n"
             "       %s tokenize --vocab VOCAB [--no-lowercase]   (stdin lines -> id lines)\n"
             "       %s inspect DIR [--masking --samples N --seed S --seq-len L --objective X\n"
             "                 [--max-pred P] [--mask-prob F] [--static-masks]]\n",
@@ -212,8 +215,12 @@ static int cmd_prep(int argc, char **argv)
             o.lowercase = 0;
         else if (!strcmp(a, "--quiet"))
             o.quiet = 1;
+        else if (!strcmp(a, "--split-sentences"))
+            o.split_sentences = 1;
         else if (!strcmp(a, "--input")) {
             inputs[ni++] = need_arg(argc, argv, &i);
+            if (!strncmp(inputs[ni - 1], "--", 2))
+                usage("--input needs at least one file");
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
                 inputs[ni++] = argv[++i];
         } else {

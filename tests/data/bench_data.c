@@ -58,7 +58,8 @@ static void bench_tokenizer(const char *corpus, const char *vocab_path)
             if (dt < best)
                 best = dt;
         }
-        printf("tokenizer (%s, 1 core): %.2f MB in %.3f s = %.1f MB/s, %zu tokens (%.2f M tokens/s)\n",
+        printf("tokenizer (%s, 1 core): %.2f MB in %.3f s = %.1f MB/s, %zu tokens "
+               "(%.2f M tokens/s)\n",
                lower ? "uncased" : "cased", (double)len / 1e6, best, (double)len / 1e6 / best, ids,
                (double)ids / 1e6 / best);
         tok_buf_free(&b);

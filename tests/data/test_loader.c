@@ -11,10 +11,13 @@
  *  - epochs differ; wait time accounting; option errors. */
 #include "testutil.h"
 
+#include "corpus.h"
 #include "data_fixture.h"
 #include "loader.h"
 #include "masking.h"
 #include "mem.h"
+#include "sampler.h"
+#include "shard_dir.h"
 
 #include <math.h>
 
@@ -378,6 +381,90 @@ static void test_epochs(void **state)
     loader_close(L);
 }
 
+/* Rows hold exactly the sampler's example: A/B (swapped for SOP label 1) or the
+ * packed block with [SEP] before each document start inside it. */
+static void check_rows_match_examples(enum objective obj)
+{
+    const int T = 64;
+    char err[BT_ERR_LEN], **paths;
+    int n;
+    struct corpus c;
+    if (shard_dir_list(dir_main, &paths, &n, err) != BT_OK ||
+        corpus_load(&c, paths, n, err) != BT_OK)
+        fail_msg("%s", err);
+    shard_dir_free(paths, n);
+    struct loader_opts o = opts(obj, T, 1, 1, 0, 1);
+    o.prefetch = 0;
+    struct loader *L = open_ok(&o);
+    const struct data_info *I = loader_info(L);
+    struct sampler_cfg sc = {0};
+    sc.kind = obj <= OBJ_SOP ? SAMPLER_PAIRS : SAMPLER_BLOCKS;
+    sc.corpus = &c;
+    sc.T = T;
+    sc.short_seq_prob = o.short_seq_prob;
+    sc.sop = obj == OBJ_SOP;
+    sc.cross_docs = obj == OBJ_FULL_SENTENCES;
+    sc.seed = o.seed;
+    struct sampler sm;
+    assert_int_equal(sampler_init(&sm, &sc, err), BT_OK);
+    struct batch b;
+    batch_alloc(&b, 1, T, o.max_pred);
+    int32_t want[64];
+    int with_sep = 0;
+    for (int64_t idx = 0; idx < 300; idx++) {
+        b.n_pred = 0;
+        b.n_tokens = 0;
+        assert_int_equal(loader_example(L, 0, idx, &b, 0, err), BT_OK);
+        for (int k = 0; k < b.n_pred; k++) /* undo the masking */
+            b.input_ids[b.pred_pos[k]] = b.pred_label[k];
+        struct example_ref ex;
+        assert_int_equal(sampler_get(&sm, 0, idx, &ex, err), BT_OK);
+        int m = 0;
+        want[m++] = I->cls_id;
+        if (ex.pair) {
+            int swap = obj == OBJ_SOP && ex.pair->label;
+            int64_t lo1 = swap ? ex.pair->b_lo : ex.pair->a_lo;
+            int64_t lo2 = swap ? ex.pair->a_lo : ex.pair->b_lo;
+            int n1 = swap ? ex.pair->b_len : ex.pair->a_len;
+            int n2 = swap ? ex.pair->a_len : ex.pair->b_len;
+            for (int i = 0; i < n1; i++)
+                want[m++] = c.tokens[lo1 + i];
+            want[m++] = I->sep_id;
+            for (int i = 0; i < n2; i++)
+                want[m++] = c.tokens[lo2 + i];
+            assert_int_equal(b.nsp_labels[0], ex.pair->label);
+        } else {
+            int64_t d = corpus_doc_of_sentence(&c, 0);
+            for (int64_t t = ex.block->lo; t < ex.block->lo + ex.block->len; t++) {
+                while (d + 1 < c.n_docs && c.sent_off[c.doc_off[d + 1]] <= t)
+                    d++;
+                int doc_start = t > ex.block->lo && c.sent_off[c.doc_off[d]] == t;
+                if (doc_start && obj == OBJ_FULL_SENTENCES) {
+                    want[m++] = I->sep_id;
+                    with_sep++;
+                }
+                want[m++] = c.tokens[t];
+            }
+        }
+        want[m++] = I->sep_id;
+        assert_int_equal(b.n_tokens, m);
+        assert_memory_equal(b.input_ids, want, (size_t)m * sizeof(int32_t));
+    }
+    if (obj == OBJ_FULL_SENTENCES)
+        assert_true(with_sep > 50); /* document separators were exercised */
+    sampler_free(&sm);
+    batch_free(&b);
+    loader_close(L);
+    corpus_free(&c);
+}
+
+static void test_rows_match_examples(void **state)
+{
+    (void)state;
+    for (int obj = 0; obj < OBJ_COUNT; obj++)
+        check_rows_match_examples((enum objective)obj);
+}
+
 static void test_option_errors(void **state)
 {
     (void)state;
@@ -423,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_determinism_and_seek),
         cmocka_unit_test(test_rank_slices),
         cmocka_unit_test(test_epochs),
+        cmocka_unit_test(test_rows_match_examples),
         cmocka_unit_test(test_option_errors),
     };
     return cmocka_run_group_tests_name("loader", tests, setup, NULL);

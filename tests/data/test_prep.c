@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "mem.h"
 #include "prep.h"
+#include "sentence_split.h"
 #include "shard_dir.h"
 #include "shard_reader.h"
 #include "text_reader.h"
@@ -287,6 +288,47 @@ static void test_reader_errors(void **state)
     remove(moved);
 }
 
+/* --split-sentences: where a paragraph is cut */
+static void test_sentence_split(void **state)
+{
+    (void)state;
+    char vpath[4096], err[BT_ERR_LEN];
+    df_fixture(vpath, sizeof vpath, "bert-base-uncased-vocab.txt");
+    struct vocab *v;
+    assert_int_equal(vocab_load(&v, vpath, err), BT_OK);
+    struct tokenizer tk = {v, 1};
+    struct sentence_splitter ss;
+    sentence_splitter_init(&ss, v);
+    const char *text = "He said so. \xe2\x80\x9cShe left!\xe2\x80\x9d Did they?? Mr. Smith paid "
+                       "3.50 dollars. U.S. troops came... Then J. R. Hartley wrote. End";
+    const char *want[] = {"he said so .", "\xe2\x80\x9c she left ! \xe2\x80\x9d", "did they ? ?",
+                          "mr . smith paid 3 . 50 dollars .", "u . s . troops came . . .",
+                          "then j . r . hartley wrote .", "end"};
+    struct tok_buf b;
+    tok_buf_init(&b);
+    tokenizer_encode(&tk, text, strlen(text), &b);
+    const int32_t *ids = b.ids;
+    size_t n = b.n;
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        assert_true(n > 0);
+        size_t m = sentence_split_next(&ss, ids, n);
+        char got[256];
+        size_t o = 0;
+        for (size_t i = 0; i < m; i++) {
+            size_t len;
+            const char *t = vocab_token(v, ids[i], &len);
+            o += (size_t)snprintf(got + o, sizeof got - o, "%s%.*s", i ? " " : "", (int)len, t);
+        }
+        assert_string_equal(got, want[k]);
+        ids += m;
+        n -= m;
+    }
+    assert_int_equal(n, 0);
+    tok_buf_free(&b);
+    sentence_splitter_free(&ss);
+    vocab_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_deterministic_and_split),
         cmocka_unit_test(test_bad_inputs),
         cmocka_unit_test(test_reader_errors),
+        cmocka_unit_test(test_sentence_split),
     };
     return cmocka_run_group_tests_name("prep", tests, NULL, NULL);
 }
