@@ -130,6 +130,25 @@ void bert_forward(struct bert_model *m, struct bert_acts *a, const struct batch 
 void bert_backward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
                    const struct bert_step *st, bert_grad_hook hook, void *hook_ctx);
 
+/* The encoder alone, for task heads (fine-tuning, tools): embeddings and layers;
+ * the final hidden states are bert_acts_hidden(a, bert_acts_layers(a)). Rows of
+ * b beyond b->rows and b->pred_* are ignored here. */
+void bert_encoder_forward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
+                          const struct bert_step *st);
+/* Backward from dhidden (B*T, C), the gradient w.r.t. the final hidden states;
+ * ACCUMULATES into m->grads (embeddings and layers). */
+void bert_encoder_backward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
+                           const struct bert_step *st, const float *dhidden, bert_grad_hook hook,
+                           void *hook_ctx);
+/* Pooler of the last encoder forward: pooled (B, C) = tanh(W h[b*T] + b), kept in
+ * the arenas (bert_acts_pooled). Backward: from dpooled (B, C), ACCUMULATES the
+ * pooler's parameter gradients and adds d(hidden) of the [CLS] rows into dhidden. */
+void bert_pooler_forward(struct bert_model *m, struct bert_acts *a);
+void bert_pooler_backward(struct bert_model *m, struct bert_acts *a, const float *dpooled,
+                          float *dhidden);
+const float *bert_acts_pooled(const struct bert_acts *a); /* (B, C) */
+int bert_acts_layers(const struct bert_acts *a);          /* layer applications L_app */
+
 /* Views of the last forward, for checks and tools. */
 const float *bert_acts_mlm_logits(const struct bert_acts *a); /* (n_pred rounded up, V) */
 const float *bert_acts_nsp_logits(const struct bert_acts *a); /* (B, 2) */

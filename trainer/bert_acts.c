@@ -172,3 +172,13 @@ const float *bert_acts_attention(const struct bert_acts *a, int l)
 {
     return a->la[l].att;
 }
+
+const float *bert_acts_pooled(const struct bert_acts *a)
+{
+    return a->pooled;
+}
+
+int bert_acts_layers(const struct bert_acts *a)
+{
+    return a->L_app;
+}

@@ -51,40 +51,18 @@ static void encoder_layer_backward(struct bert_model *m, struct bert_acts *a, in
     linear_backward(a->dx, 1, g->qkv_w, g->qkv_b, a->qkv, a->xs[l], p->qkv_w, N, C, 3 * C);
 }
 
-void bert_backward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
-                   const struct bert_step *st, bert_grad_hook hook, void *hook_ctx)
+/* From d(final hidden states) in a->dx through the layers and the embeddings. */
+static void encoder_backward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
+                             const struct bert_step *st, bert_grad_hook hook, void *hook_ctx)
 {
     const struct bert_config *c = &m->cfg;
     const struct bert_params *p = &m->p;
     struct bert_params *g = &m->g;
-    int N = a->N, B = a->B, T = a->T, C = c->hidden_size, E = c->embedding_size;
-    int V = c->vocab_size, Mp = a->Mp;
-    BT_CHECK(st->train, "bert_backward needs a training forward");
+    int N = a->N, T = a->T, C = c->hidden_size, E = c->embedding_size;
     struct dropout_cfg hdc = {c->hidden_dropout, st->seed, a->keys};
     struct dropout_cfg adc = {c->attn_dropout, st->seed, a->keys};
-    struct dropout_cfg cdc = {c->classifier_dropout, st->seed, a->keys};
     const struct dropout_cfg *hd = hdc.p > 0 ? &hdc : NULL;
     const struct dropout_cfg *ad = adc.p > 0 ? &adc : NULL;
-
-    memset(a->dx, 0, sizeof(float) * (size_t)N * C);
-    /* MLM head: decoder tied to the word embeddings. */
-    linear_backward(a->dmt, 0, g->wte, g->mlm_bias, a->dlogits, a->mt3, p->wte, Mp, E, V);
-    layernorm_backward(a->dmt2, 0, g->mlm_ln_w, g->mlm_ln_b, a->dmt, a->mt2, p->mlm_ln_w, a->mmean,
-                       a->mrstd, Mp, E);
-    act_backward(a->dmt2, a->dmt2, a->mt1, (size_t)Mp * E, (enum act_kind)c->act);
-    linear_backward(a->dmg, 0, g->mlm_w, g->mlm_b, a->dmt2, a->mg, p->mlm_w, Mp, C, E);
-    scatter_add_rows(a->dx, a->dmg, a->pred_idx, Mp, C);
-    if (bert_config_has_nsp(c)) {
-        linear_backward(a->dpooled, 0, g->nsp_w, g->nsp_b, a->dnsp, a->pooled_drop, p->nsp_w, B,
-                        C, 2);
-        if (c->type == MODEL_ALBERT && cdc.p > 0)
-            dropout_apply(a->dpooled, a->dpooled, B, C, 1, drop_site(SITE_CLS, 0), &cdc);
-        tanh_backward(a->dpooled, a->dpooled, a->pooled, (size_t)B * C);
-        linear_backward(a->dcls, 0, g->pool_w, g->pool_b, a->dpooled, a->cls, p->pool_w, B, C, C);
-        scatter_add_rows(a->dx, a->dcls, a->cls_idx, B, C);
-    }
-    if (hook)
-        hook(hook_ctx, 1 + m->U);
 
     for (int l = a->L_app - 1; l >= 0; l--) {
         encoder_layer_backward(m, a, l, hd, ad);
@@ -107,4 +85,54 @@ void bert_backward(struct bert_model *m, struct bert_acts *a, const struct batch
                        N, E);
     if (hook)
         hook(hook_ctx, 0);
+}
+
+void bert_encoder_backward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
+                           const struct bert_step *st, const float *dhidden, bert_grad_hook hook,
+                           void *hook_ctx)
+{
+    BT_CHECK(st->train, "bert_encoder_backward needs a training forward");
+    memcpy(a->dx, dhidden, sizeof(float) * (size_t)a->N * m->cfg.hidden_size);
+    encoder_backward(m, a, b, st, hook, hook_ctx);
+}
+
+void bert_pooler_backward(struct bert_model *m, struct bert_acts *a, const float *dpooled,
+                          float *dhidden)
+{
+    int B = a->B, C = m->cfg.hidden_size;
+    tanh_backward(a->dpooled, dpooled, a->pooled, (size_t)B * C);
+    linear_backward(a->dcls, 0, m->g.pool_w, m->g.pool_b, a->dpooled, a->cls, m->p.pool_w, B, C,
+                    C);
+    scatter_add_rows(dhidden, a->dcls, a->cls_idx, B, C);
+}
+
+void bert_backward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
+                   const struct bert_step *st, bert_grad_hook hook, void *hook_ctx)
+{
+    const struct bert_config *c = &m->cfg;
+    const struct bert_params *p = &m->p;
+    struct bert_params *g = &m->g;
+    int N = a->N, B = a->B, C = c->hidden_size, E = c->embedding_size;
+    int V = c->vocab_size, Mp = a->Mp;
+    BT_CHECK(st->train, "bert_backward needs a training forward");
+    struct dropout_cfg cdc = {c->classifier_dropout, st->seed, a->keys};
+
+    memset(a->dx, 0, sizeof(float) * (size_t)N * C);
+    /* MLM head: decoder tied to the word embeddings. */
+    linear_backward(a->dmt, 0, g->wte, g->mlm_bias, a->dlogits, a->mt3, p->wte, Mp, E, V);
+    layernorm_backward(a->dmt2, 0, g->mlm_ln_w, g->mlm_ln_b, a->dmt, a->mt2, p->mlm_ln_w, a->mmean,
+                       a->mrstd, Mp, E);
+    act_backward(a->dmt2, a->dmt2, a->mt1, (size_t)Mp * E, (enum act_kind)c->act);
+    linear_backward(a->dmg, 0, g->mlm_w, g->mlm_b, a->dmt2, a->mg, p->mlm_w, Mp, C, E);
+    scatter_add_rows(a->dx, a->dmg, a->pred_idx, Mp, C);
+    if (bert_config_has_nsp(c)) {
+        linear_backward(a->dpooled, 0, g->nsp_w, g->nsp_b, a->dnsp, a->pooled_drop, p->nsp_w, B,
+                        C, 2);
+        if (c->type == MODEL_ALBERT && cdc.p > 0)
+            dropout_apply(a->dpooled, a->dpooled, B, C, 1, drop_site(SITE_CLS, 0), &cdc);
+        bert_pooler_backward(m, a, a->dpooled, a->dx);
+    }
+    if (hook)
+        hook(hook_ctx, 1 + m->U);
+    encoder_backward(m, a, b, st, hook, hook_ctx);
 }

@@ -87,17 +87,15 @@ static void encoder_layer_forward(const struct bert_model *m, struct bert_acts *
                       c->layer_norm_eps);
 }
 
-void bert_forward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
-                  const struct bert_step *st, struct bert_result *r)
+void bert_encoder_forward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
+                          const struct bert_step *st)
 {
     const struct bert_config *c = &m->cfg;
     const struct bert_params *p = &m->p;
-    int N = a->N, B = a->B, T = a->T, C = c->hidden_size, E = c->embedding_size;
-    int V = c->vocab_size;
+    int N = a->N, T = a->T, C = c->hidden_size, E = c->embedding_size;
     prepare_inputs(m, a, b, st);
     struct dropout_cfg hdc = {c->hidden_dropout, st->seed, a->keys};
     struct dropout_cfg adc = {c->attn_dropout, st->seed, a->keys};
-    struct dropout_cfg cdc = {c->classifier_dropout, st->seed, a->keys};
     const struct dropout_cfg *hd = st->train && hdc.p > 0 ? &hdc : NULL;
     const struct dropout_cfg *ad = st->train && adc.p > 0 ? &adc : NULL;
 
@@ -112,6 +110,25 @@ void bert_forward(struct bert_model *m, struct bert_acts *a, const struct batch 
 
     for (int l = 0; l < a->L_app; l++)
         encoder_layer_forward(m, a, l, b->attention_mask, hd, ad);
+}
+
+void bert_pooler_forward(struct bert_model *m, struct bert_acts *a)
+{
+    const struct bert_params *p = &m->p;
+    int B = a->B, C = m->cfg.hidden_size;
+    BT_CHECK(bert_config_has_pooler(&m->cfg), "this model has no pooler");
+    gather_rows(a->cls, a->xs[a->L_app], a->cls_idx, B, C);
+    linear_forward(a->pooled, a->cls, p->pool_w, p->pool_b, B, C, C);
+    tanh_forward(a->pooled, a->pooled, (size_t)B * C);
+}
+
+void bert_forward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
+                  const struct bert_step *st, struct bert_result *r)
+{
+    const struct bert_config *c = &m->cfg;
+    const struct bert_params *p = &m->p;
+    int B = a->B, C = c->hidden_size, E = c->embedding_size, V = c->vocab_size;
+    bert_encoder_forward(m, a, b, st);
     const float *h = a->xs[a->L_app];
 
     /* MLM head on the gathered rows only. */
@@ -128,9 +145,8 @@ void bert_forward(struct bert_model *m, struct bert_acts *a, const struct batch 
     if (!bert_config_has_nsp(c))
         return;
     /* Pooler (tanh of the [CLS] row) and the NSP / SOP classifier. */
-    gather_rows(a->cls, h, a->cls_idx, B, C);
-    linear_forward(a->pooled, a->cls, p->pool_w, p->pool_b, B, C, C);
-    tanh_forward(a->pooled, a->pooled, (size_t)B * C);
+    bert_pooler_forward(m, a);
+    struct dropout_cfg cdc = {c->classifier_dropout, st->seed, a->keys};
     const float *pin = a->pooled;
     if (c->type == MODEL_ALBERT && st->train && cdc.p > 0) {
         dropout_apply(a->pooled_drop, a->pooled, B, C, 1, drop_site(SITE_CLS, 0), &cdc);
