@@ -29,7 +29,7 @@ static const struct key_def keys[] = {
     {"mask_prob", K_NUM, O(mask_prob), 0.15, 0.0, 1.0, NULL, NULL, 0},
     {"short_seq_prob", K_NUM, O(short_seq_prob), 0.1, 0.0, 1.0, NULL, NULL, 0},
     {"global_batch_size", K_INT, O(global_batch_size), 32, 1, 1e9, NULL, NULL, 0},
-    {"micro_batch_size", K_INT, O(micro_batch_size), 16, 1, 1e9, NULL, NULL, 0},
+    {"micro_batch_size", K_INT, O(micro_batch_size), 16, 1, 1e9, NULL, NULL, 1},
     {"total_steps", K_INT, O(total_steps), 1000, 1, 1e15, NULL, NULL, 1},
     {"optimizer", K_STR, O(optimizer), 0, 0, 0, "adamw", "adamw|lamb", 0},
     {"lr", K_NUM, O(lr), 1e-4, 0.0, 10.0, NULL, NULL, 0},
