@@ -80,10 +80,15 @@ int ckpt_dir_commit(const char *run_dir, long step, const char *tmp, char *err)
     int rc = file_fsync_dir(tmp, err);
     if (rc != BT_OK)
         return rc;
-    /* A same-step directory without DONE is a leftover of an interrupted commit. */
+    /* A same-step directory is a leftover of an interrupted commit, or a damaged
+     * checkpoint the run resumed past: its DONE goes first, then the rest. */
     snprintf(done, sizeof done, "%s/DONE", final);
-    if (file_exists(final) && !file_exists(done) && (rc = file_remove_tree(final, err)) != BT_OK)
-        return rc;
+    if (file_exists(final)) {
+        if (remove(done) != 0 && errno != ENOENT)
+            return bt_errf(err, BT_EIO, "%s: cannot remove: %s", done, strerror(errno));
+        if ((rc = file_remove_tree(final, err)) != BT_OK)
+            return rc;
+    }
     if (rename(tmp, final) != 0)
         return bt_errf(err, BT_EIO, "cannot rename '%s' to '%s': %s", tmp, final,
                        strerror(errno));

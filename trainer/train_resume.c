@@ -29,7 +29,7 @@ static int load_one(struct trainer *t, const char *file, struct train_state *st,
         return rc == BT_EUSAGE ? BT_EIO : rc;
     struct bert_config saved;
     struct recipe sr;
-    char diff[512];
+    char diff[512], unsafe[512];
     if ((rc = ckpt_state_config(f, &saved, err)) == BT_OK &&
         (rc = ckpt_state_train(f, st, &sr, err)) == BT_OK) {
         ckpt_config_diff(&saved, &t->cfg, diff, sizeof diff);
@@ -38,16 +38,16 @@ static int load_one(struct trainer *t, const char *file, struct train_state *st,
                          "%s: the checkpoint's model differs from %s (%s); use a new --run-dir "
                          "or the original model config",
                          file, t->args.model, diff);
-        } else if (!recipe_diff(&sr, &t->rc, diff, sizeof diff)) {
+        } else if (!recipe_diff(&sr, &t->rc, diff, unsafe, sizeof diff)) {
             rc = bt_errf(err, BT_EUSAGE,
                          "%s: recipe keys changed since the checkpoint (%s); only total_steps, "
                          "micro_batch_size and the log/eval/checkpoint settings may change on "
                          "resume",
-                         file, diff);
+                         file, unsafe);
         } else {
-            if (diff[0])
-                log0_info("resume: recipe keys changed since the checkpoint (allowed): %s", diff);
             rc = ckpt_state_load(f, &t->m, t->m.params, t->opt.m, t->opt.v, err);
+            if (rc == BT_OK && diff[0])
+                log0_info("resume: recipe keys changed since the checkpoint (allowed): %s", diff);
         }
     }
     ckpt_file_close(f);
