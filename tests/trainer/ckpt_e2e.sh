@@ -129,7 +129,7 @@ kill)
   done
   "$train" "${kc[@]}" --run-dir "$run" >"$tmp/k.final.log" 2>&1 || { cat "$tmp/k.final.log"; fail "final run failed"; }
   grep -q "resumed from" "$tmp/k.final.log" || fail "final run did not resume"
-  grep -q '"step":400,' "$run/metrics.jsonl" || fail "run did not finish"
+  grep -q '"step":150,' "$run/metrics.jsonl" || fail "run did not finish"
   "$ckpt" verify "$run" --all >/dev/null
   echo "20 kills, last checkpoint before the final run at step $last; finished at 150"
   ;;
