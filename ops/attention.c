@@ -13,37 +13,13 @@
 size_t attention_fwd_scratch_floats(int B, int T, int C, int NH)
 {
     (void)C;
-    /* dropped probabilities + head-major context */
-    return (size_t)B * NH * T * T + (size_t)B * T * C;
+    return (size_t)B * NH * T * T; /* dropped probabilities */
 }
 
 size_t attention_bwd_scratch_floats(int B, int T, int C, int NH)
 {
-    /* dropped probabilities, dP, head-major dctx, dq, dk, dv */
-    return 2 * (size_t)B * NH * T * T + 4 * (size_t)B * T * C;
-}
-
-/* (N, ld) row-major part at column offset off  <->  (B, NH, T, HS) head-major. */
-static void split_heads(float *dst, const float *src, int ld, int off, int B, int T, int C, int NH)
-{
-    int HS = C / NH;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++)
-            for (int t = 0; t < T; t++)
-                memcpy(dst + (((size_t)b * NH + h) * T + t) * HS,
-                       src + ((size_t)b * T + t) * ld + off + h * HS, sizeof(float) * HS);
-}
-
-static void merge_heads(float *dst, int ld, int off, const float *src, int B, int T, int C, int NH)
-{
-    int HS = C / NH;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++)
-            for (int h = 0; h < NH; h++)
-                memcpy(dst + ((size_t)b * T + t) * ld + off + h * HS,
-                       src + (((size_t)b * NH + h) * T + t) * HS, sizeof(float) * HS);
+    (void)C;
+    return 2 * (size_t)B * NH * T * T; /* dropped probabilities, dP */
 }
 
 /* One row: p[j] = exp(scale * (s[j] - max)) / sum over unmasked keys, 0 for masked. */
@@ -72,51 +48,50 @@ static void masked_softmax(float *att, const int32_t *mask, int B, int NH, int T
         for (int t = 0; t < T; t++)
             softmax_row(att + ((size_t)bh * T + t) * T, mask + (size_t)(bh / NH) * T, T, scale);
 }
+/* Strides of the (batch, head) blocks: a head inside a row-major (N, ld) buffer,
+ * and the contiguous (B, NH, T, T) probabilities. */
+#define HEAD(ld) (size_t)T *(ld), (size_t)HS
+#define PROB (size_t)NH *T *T, (size_t)T *T
 
-void attention_forward(float *ctx, float *q, float *k, float *v, float *att, float *scratch,
-                       const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
+void attention_forward(float *ctx, float *att, float *scratch, const float *qkv,
+                       const int32_t *mask, int B, int T, int C, int NH,
                        const struct dropout_cfg *drop, uint64_t site)
 {
-    int HS = C / NH, BH = B * NH;
-    size_t sTT = (size_t)T * T, sTH = (size_t)T * HS;
-    split_heads(q, qkv, 3 * C, 0, B, T, C, NH);
-    split_heads(k, qkv, 3 * C, C, B, T, C, NH);
-    split_heads(v, qkv, 3 * C, 2 * C, B, T, C, NH);
-    gemm_batched(BH, 0, 1, T, T, HS, q, HS, sTH, k, HS, sTH, 0, att, T, sTT);
+    int HS = C / NH, C3 = 3 * C;
+    const float *q = qkv, *k = qkv + C, *v = qkv + 2 * C;
+    gemm_batched2(B, NH, 0, 1, T, T, HS, q, C3, HEAD(C3), k, C3, HEAD(C3), 0, att, T, PROB);
     masked_softmax(att, mask, B, NH, T, 1.0f / sqrtf((float)HS));
     const float *p = att;
-    float *pd = scratch, *ctx_h = scratch + (size_t)BH * sTT;
     if (drop && drop->p > 0.0f) {
-        dropout_apply(pd, att, BH * T, T, NH * T, site, drop);
-        p = pd;
+        dropout_apply(scratch, att, B * NH * T, T, NH * T, site, drop);
+        p = scratch;
     }
-    gemm_batched(BH, 0, 0, T, HS, T, p, T, sTT, v, HS, sTH, 0, ctx_h, HS, sTH);
-    merge_heads(ctx, C, 0, ctx_h, B, T, C, NH);
+    gemm_batched2(B, NH, 0, 0, T, HS, T, p, T, PROB, v, C3, HEAD(C3), 0, ctx, C, HEAD(C));
 }
 
-void attention_backward(float *dqkv, float *scratch, const float *dctx, const float *q,
-                        const float *k, const float *v, const float *att, int B, int T, int C,
-                        int NH, const struct dropout_cfg *drop, uint64_t site)
+void attention_backward(float *dqkv, float *scratch, const float *dctx, const float *qkv,
+                        const float *att, int B, int T, int C, int NH,
+                        const struct dropout_cfg *drop, uint64_t site)
 {
-    int HS = C / NH, BH = B * NH;
-    size_t sTT = (size_t)T * T, sTH = (size_t)T * HS, nTT = (size_t)BH * sTT;
-    size_t nTH = (size_t)BH * sTH;
-    float *pd = scratch, *dp = scratch + nTT, *dctx_h = scratch + 2 * nTT;
-    float *dq = dctx_h + nTH, *dk = dq + nTH, *dv = dk + nTH;
+    int HS = C / NH, C3 = 3 * C;
+    size_t nTT = (size_t)B * NH * T * T;
+    const float *q = qkv, *k = qkv + C, *v = qkv + 2 * C;
+    float *pd = scratch, *dp = scratch + nTT;
     int use_drop = drop && drop->p > 0.0f;
     const float *p = att;
-    split_heads(dctx_h, dctx, C, 0, B, T, C, NH);
     if (use_drop) {
-        dropout_apply(pd, att, BH * T, T, NH * T, site, drop);
+        dropout_apply(pd, att, B * NH * T, T, NH * T, site, drop);
         p = pd;
     }
-    gemm_batched(BH, 1, 0, T, HS, T, p, T, sTT, dctx_h, HS, sTH, 0, dv, HS, sTH);
-    gemm_batched(BH, 0, 1, T, T, HS, dctx_h, HS, sTH, v, HS, sTH, 0, dp, T, sTT);
+    /* dV = P'^T dctx; dP' = dctx V^T */
+    gemm_batched2(B, NH, 1, 0, T, HS, T, p, T, PROB, dctx, C, HEAD(C), 0, dqkv + 2 * C, C3,
+                  HEAD(C3));
+    gemm_batched2(B, NH, 0, 1, T, T, HS, dctx, C, HEAD(C), v, C3, HEAD(C3), 0, dp, T, PROB);
     if (use_drop)
-        dropout_apply(dp, dp, BH * T, T, NH * T, site, drop);
+        dropout_apply(dp, dp, B * NH * T, T, NH * T, site, drop);
     float scale = 1.0f / sqrtf((float)HS);
 #pragma omp parallel for schedule(static)
-    for (size_t r = 0; r < (size_t)BH * T; r++) {
+    for (size_t r = 0; r < nTT / (size_t)T; r++) {
         const float *pr = att + r * T;
         float *g = dp + r * T;
         float dot = 0;
@@ -126,12 +101,13 @@ void attention_backward(float *dqkv, float *scratch, const float *dctx, const fl
         for (int j = 0; j < T; j++)
             g[j] = pr[j] * (g[j] - dot) * scale;
     }
-    gemm_batched(BH, 0, 0, T, HS, T, dp, T, sTT, k, HS, sTH, 0, dq, HS, sTH);
-    gemm_batched(BH, 1, 0, T, HS, T, dp, T, sTT, q, HS, sTH, 0, dk, HS, sTH);
-    merge_heads(dqkv, 3 * C, 0, dq, B, T, C, NH);
-    merge_heads(dqkv, 3 * C, C, dk, B, T, C, NH);
-    merge_heads(dqkv, 3 * C, 2 * C, dv, B, T, C, NH);
+    /* dQ = dS K; dK = dS^T Q */
+    gemm_batched2(B, NH, 0, 0, T, HS, T, dp, T, PROB, k, C3, HEAD(C3), 0, dqkv, C3, HEAD(C3));
+    gemm_batched2(B, NH, 1, 0, T, HS, T, dp, T, PROB, q, C3, HEAD(C3), 0, dqkv + C, C3, HEAD(C3));
 }
+
+#undef HEAD
+#undef PROB
 
 /* ---- reference twins ---- */
 

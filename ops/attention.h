@@ -2,11 +2,12 @@
  *
  * Input qkv (N, 3C): row n = [q | k | v] for token n = b*T + t, head h in
  * columns h*HS .. h*HS+HS-1 of each part (HF's transpose_for_scores layout).
- * Forward saves q, k, v in head-major layout (B, NH, T, HS) and the softmax
- * probabilities att (B, NH, T, T); keys with mask 0 get probability exactly 0.
- * Scores are scaled by 1/sqrt(HS). Attention-probability dropout (keyed per
- * batch row) is applied to a scratch copy and regenerated in backward.
- * The products run as batched matmuls (gemm_batched: oneDNN primitives).
+ * The products read the heads in place from qkv and write the context straight
+ * into ctx (N, C) as doubly batched strided matmuls over (batch, head): no head
+ * split or merge copies. Forward saves the softmax probabilities att
+ * (B, NH, T, T); keys with mask 0 get probability exactly 0. Scores are scaled
+ * by 1/sqrt(HS). Attention-probability dropout (keyed per batch row) is applied
+ * to a scratch copy and regenerated in backward; backward needs qkv and att.
  * backward OVERWRITES dqkv (N, 3C). Scratch sizes come from the *_scratch calls.
  */
 #ifndef BT_ATTENTION_H
@@ -22,12 +23,12 @@
 size_t attention_fwd_scratch_floats(int B, int T, int C, int NH);
 size_t attention_bwd_scratch_floats(int B, int T, int C, int NH);
 
-void attention_forward(float *ctx, float *q, float *k, float *v, float *att, float *scratch,
-                       const float *qkv, const int32_t *mask, int B, int T, int C, int NH,
+void attention_forward(float *ctx, float *att, float *scratch, const float *qkv,
+                       const int32_t *mask, int B, int T, int C, int NH,
                        const struct dropout_cfg *drop, uint64_t site);
-void attention_backward(float *dqkv, float *scratch, const float *dctx, const float *q,
-                        const float *k, const float *v, const float *att, int B, int T, int C,
-                        int NH, const struct dropout_cfg *drop, uint64_t site);
+void attention_backward(float *dqkv, float *scratch, const float *dctx, const float *qkv,
+                        const float *att, int B, int T, int C, int NH,
+                        const struct dropout_cfg *drop, uint64_t site);
 
 /* Reference twins: per (b, h, t) loops in double, straight from the definition. */
 void attention_forward_ref(float *ctx, float *att, const float *qkv, const int32_t *mask, int B,

@@ -22,8 +22,8 @@
 #define CACHE_SIZE 256
 
 struct gemm_key {
-    int batch, transA, transB, M, N, K, lda, ldb, ldc, beta, has_bias;
-    size_t sA, sB, sC;
+    int B1, B2, transA, transB, M, N, K, lda, ldb, ldc, beta, has_bias;
+    size_t sA1, sA2, sB1, sB2, sC1, sC2;
 };
 
 struct gemm_entry {
@@ -82,37 +82,44 @@ void dnnl_ctx_shutdown(void)
     g_engine = NULL;
 }
 
-/* Memory descriptor of a (batch x) rows x cols matrix stored with row stride ld,
- * viewed transposed when trans (stored cols x rows). */
-static void mat_md(dnnl_memory_desc_t *md, int batched, int batch, int rows, int cols, int trans,
-                   int ld, size_t sbatch)
+/* Memory descriptor of a [B1 x [B2 x]] rows x cols matrix stored with row stride
+ * ld (viewed transposed when trans: stored cols x rows); batch dimensions of
+ * size 1 are left out. */
+static int mat_md(dnnl_memory_desc_t *md, const struct gemm_key *k, int rows, int cols, int trans,
+                  int ld, size_t s1, size_t s2)
 {
     dnnl_dims_t dims, strides;
     int nd = 0;
-    if (batched) {
-        dims[nd] = batch;
-        strides[nd++] = (dnnl_dim_t)sbatch;
+    if (k->B1 > 1) {
+        dims[nd] = k->B1;
+        strides[nd++] = (dnnl_dim_t)s1;
+    }
+    if (k->B2 > 1) {
+        dims[nd] = k->B2;
+        strides[nd++] = (dnnl_dim_t)s2;
     }
     dims[nd] = rows;
     strides[nd++] = trans ? 1 : ld;
     dims[nd] = cols;
     strides[nd++] = trans ? ld : 1;
     DNNL_CHECK(dnnl_memory_desc_init_by_strides(md, nd, dims, dnnl_f32, strides));
+    return nd;
 }
 
 static void entry_create(struct gemm_entry *e, const struct gemm_key *k)
 {
-    int bt = k->batch > 1;
     dnnl_memory_desc_t a_md, b_md, c_md, bias_md;
-    mat_md(&a_md, bt, k->batch, k->M, k->K, k->transA, k->lda, k->sA);
-    mat_md(&b_md, bt, k->batch, k->K, k->N, k->transB, k->ldb, k->sB);
-    mat_md(&c_md, bt, k->batch, k->M, k->N, 0, k->ldc, k->sC);
+    int nd = mat_md(&a_md, k, k->M, k->K, k->transA, k->lda, k->sA1, k->sA2);
+    mat_md(&b_md, k, k->K, k->N, k->transB, k->ldb, k->sB1, k->sB2);
+    mat_md(&c_md, k, k->M, k->N, 0, k->ldc, k->sC1, k->sC2);
     if (k->has_bias) {
-        dnnl_dims_t d = {1, 1, 1}, s = {k->N, k->N, 1};
-        d[bt ? 2 : 1] = k->N;
-        if (!bt)
-            s[0] = k->N, s[1] = 1;
-        DNNL_CHECK(dnnl_memory_desc_init_by_strides(&bias_md, bt ? 3 : 2, d, dnnl_f32, s));
+        /* (1, ..., 1, N), dense */
+        dnnl_dims_t d, s;
+        for (int i = 0; i < nd; i++) {
+            d[i] = i == nd - 1 ? k->N : 1;
+            s[i] = i == nd - 1 ? 1 : k->N;
+        }
+        DNNL_CHECK(dnnl_memory_desc_init_by_strides(&bias_md, nd, d, dnnl_f32, s));
     }
     dnnl_matmul_desc_t desc;
     DNNL_CHECK(dnnl_matmul_desc_init(&desc, &a_md, &b_md, k->has_bias ? &bias_md : NULL, &c_md));
@@ -160,14 +167,16 @@ static struct gemm_entry *lookup(const struct gemm_key *k)
     return victim;
 }
 
-void dnnl_ctx_gemm(int batch, int transA, int transB, int M, int N, int K, const float *A,
-                   int lda, size_t sA, const float *B, int ldb, size_t sB, const float *bias,
-                   int beta, float *C, int ldc, size_t sC)
+void dnnl_ctx_gemm(int B1, int B2, int transA, int transB, int M, int N, int K, const float *A,
+                   int lda, size_t sA1, size_t sA2, const float *B, int ldb, size_t sB1,
+                   size_t sB2, const float *bias, int beta, float *C, int ldc, size_t sC1,
+                   size_t sC2)
 {
     BT_CHECK(g_engine, "ops_init() was not called");
     struct gemm_key k;
     memset(&k, 0, sizeof k); /* padding bytes take part in memcmp */
-    k.batch = batch;
+    k.B1 = B1;
+    k.B2 = B2;
     k.transA = !!transA;
     k.transB = !!transB;
     k.M = M;
@@ -178,10 +187,15 @@ void dnnl_ctx_gemm(int batch, int transA, int transB, int M, int N, int K, const
     k.ldc = ldc;
     k.beta = !!beta;
     k.has_bias = bias != NULL;
-    if (batch > 1) {
-        k.sA = sA;
-        k.sB = sB;
-        k.sC = sC;
+    if (B1 > 1) {
+        k.sA1 = sA1;
+        k.sB1 = sB1;
+        k.sC1 = sC1;
+    }
+    if (B2 > 1) {
+        k.sA2 = sA2;
+        k.sB2 = sB2;
+        k.sC2 = sC2;
     }
     struct gemm_entry *e = lookup(&k);
     /* oneDNN takes non-const handles; it does not write src, weights or bias. */

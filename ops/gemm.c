@@ -75,7 +75,8 @@ void gemm(int transA, int transB, int M, int N, int K, const float *A, int lda, 
     if (M == 0 || N == 0)
         return;
     if (g_backend == OPS_BACKEND_DNNL && K > 0)
-        dnnl_ctx_gemm(1, transA, transB, M, N, K, A, lda, 0, B, ldb, 0, bias, beta, C, ldc, 0);
+        dnnl_ctx_gemm(1, 1, transA, transB, M, N, K, A, lda, 0, 0, B, ldb, 0, 0, bias, beta, C,
+                      ldc, 0, 0);
     else
         gemm_ref(transA, transB, M, N, K, A, lda, B, ldb, bias, beta, C, ldc);
 }
@@ -87,11 +88,25 @@ void gemm_batched(int batch, int transA, int transB, int M, int N, int K, const 
     if (batch == 0 || M == 0 || N == 0)
         return;
     if (g_backend == OPS_BACKEND_DNNL && K > 0)
-        dnnl_ctx_gemm(batch, transA, transB, M, N, K, A, lda, sA, B, ldb, sB, NULL, beta, C, ldc,
-                      sC);
+        dnnl_ctx_gemm(batch, 1, transA, transB, M, N, K, A, lda, sA, 0, B, ldb, sB, 0, NULL, beta,
+                      C, ldc, sC, 0);
     else
         gemm_batched_ref(batch, transA, transB, M, N, K, A, lda, sA, B, ldb, sB, beta, C, ldc,
                          sC);
+}
+
+void gemm_batched2(int B1, int B2, int transA, int transB, int M, int N, int K, const float *A,
+                   int lda, size_t sA1, size_t sA2, const float *B, int ldb, size_t sB1,
+                   size_t sB2, int beta, float *C, int ldc, size_t sC1, size_t sC2)
+{
+    if (B1 == 0 || B2 == 0 || M == 0 || N == 0)
+        return;
+    if (g_backend == OPS_BACKEND_DNNL && K > 0)
+        dnnl_ctx_gemm(B1, B2, transA, transB, M, N, K, A, lda, sA1, sA2, B, ldb, sB1, sB2, NULL,
+                      beta, C, ldc, sC1, sC2);
+    else
+        gemm_batched2_ref(B1, B2, transA, transB, M, N, K, A, lda, sA1, sA2, B, ldb, sB1, sB2,
+                          beta, C, ldc, sC1, sC2);
 }
 
 void linear_forward(float *out, const float *inp, const float *W, const float *b, int N, int IC,

@@ -19,6 +19,17 @@ void gemm_batched(int batch, int transA, int transB, int M, int N, int K, const 
                   size_t sA, const float *B, int ldb, size_t sB, int beta, float *C, int ldc,
                   size_t sC);
 
+/* Doubly batched products: for i < B1, j < B2,
+ *   C + i*sC1 + j*sC2 = op(A + i*sA1 + j*sA2) op(B + i*sB1 + j*sB2) [+ C],
+ * e.g. (batch, head) pairs read in place from a (tokens, 3 x hidden) buffer. */
+void gemm_batched2(int B1, int B2, int transA, int transB, int M, int N, int K, const float *A,
+                   int lda, size_t sA1, size_t sA2, const float *B, int ldb, size_t sB1,
+                   size_t sB2, int beta, float *C, int ldc, size_t sC1, size_t sC2);
+void gemm_batched2_ref(int B1, int B2, int transA, int transB, int M, int N, int K,
+                       const float *A, int lda, size_t sA1, size_t sA2, const float *B, int ldb,
+                       size_t sB1, size_t sB2, int beta, float *C, int ldc, size_t sC1,
+                       size_t sC2);
+
 /* Reference twins (OpenMP loops, double accumulation). */
 void gemm_ref(int transA, int transB, int M, int N, int K, const float *A, int lda,
               const float *B, int ldb, const float *bias, int beta, float *C, int ldc);

@@ -30,3 +30,13 @@ void gemm_batched_ref(int batch, int transA, int transB, int M, int N, int K, co
         gemm_ref(transA, transB, M, N, K, A + b * sA, lda, B + b * sB, ldb, NULL, beta,
                  C + b * sC, ldc);
 }
+
+void gemm_batched2_ref(int B1, int B2, int transA, int transB, int M, int N, int K,
+                       const float *A, int lda, size_t sA1, size_t sA2, const float *B, int ldb,
+                       size_t sB1, size_t sB2, int beta, float *C, int ldc, size_t sC1, size_t sC2)
+{
+    for (int i = 0; i < B1; i++)
+        for (int j = 0; j < B2; j++)
+            gemm_ref(transA, transB, M, N, K, A + i * sA1 + j * sA2, lda, B + i * sB1 + j * sB2,
+                     ldb, NULL, beta, C + i * sC1 + j * sC2, ldc);
+}

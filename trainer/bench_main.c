@@ -123,23 +123,22 @@ static void bench_ops(json_t *out)
         report(arr, name, t, 2 * fl, 0);
     }
     float *att = xaligned_alloc(4 * (size_t)B * NH * T * T);
-    float *q = xaligned_alloc(4 * N * C), *k = xaligned_alloc(4 * N * C);
-    float *v = xaligned_alloc(4 * N * C), *ctx = xaligned_alloc(4 * N * C);
+    float *ctx = xaligned_alloc(4 * N * C), *dqkv = xaligned_alloc(4 * N * 3 * C);
     size_t ns = attention_bwd_scratch_floats(B, T, C, NH);
     float *scratch = xaligned_alloc(4 * ns);
     int32_t *mask = xmalloc(4 * N);
     for (size_t i = 0; i < N; i++)
         mask[i] = 1;
     double afl = 2.0 * 2.0 * N * T * C;
-    BEST_OF(3, t, attention_forward(ctx, q, k, v, att, scratch, qkv, mask, B, T, C, NH, NULL, 0));
+    BEST_OF(3, t, attention_forward(ctx, att, scratch, qkv, mask, B, T, C, NH, NULL, 0));
     report(arr, "attention forward (B32 T128 12 heads)", t, afl, 0);
-    BEST_OF(3, t, attention_backward(qkv, scratch, ctx, q, k, v, att, B, T, C, NH, NULL, 0));
+    BEST_OF(3, t, attention_backward(dqkv, scratch, ctx, qkv, att, B, T, C, NH, NULL, 0));
     report(arr, "attention backward", t, 2 * afl, 0);
     uint64_t keys[B];
     for (int i = 0; i < B; i++)
         keys[i] = (uint64_t)i;
     struct dropout_cfg drop = {0.1f, 1, keys};
-    BEST_OF(3, t, attention_forward(ctx, q, k, v, att, scratch, qkv, mask, B, T, C, NH, &drop, 0));
+    BEST_OF(3, t, attention_forward(ctx, att, scratch, qkv, mask, B, T, C, NH, &drop, 0));
     report(arr, "attention forward, dropout 0.1", t, afl, 0);
     BEST_OF(3, t, layernorm_forward(y, mean, rstd, x, w, b, (int)N, C, 1e-12f));
     report(arr, "layernorm forward (4096 x 768)", t, 0, 2.0 * 4 * N * C);
@@ -160,7 +159,7 @@ static void bench_ops(json_t *out)
     BEST_OF(3, t, xent_forward_backward(logits, logits, labels, M, V, 1.0f / M, &cnt, &hit));
     report(arr, "softmax xent (640 x 30522)", t, 0, 2.0 * 4 * M * V);
     json_object_set_new(out, "ops", arr);
-    float *bufs[] = {x, y, w, dw, b, qkv, mean, rstd, att, q, k, v, ctx, scratch, logits};
+    float *bufs[] = {x, y, w, dw, b, qkv, mean, rstd, att, ctx, dqkv, scratch, logits};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
         xfree(bufs[i]);
     xfree(mask);

@@ -60,9 +60,7 @@ struct bert_acts *bert_acts_alloc(const struct bert_model *m, int B, int T, int 
     a->la = xcalloc((size_t)a->L_app, sizeof(struct layer_acts));
     for (int l = 0; l < a->L_app; l++) {
         struct layer_acts *x = &a->la[l];
-        x->q = fbuf(&ar, N * C);
-        x->k = fbuf(&ar, N * C);
-        x->v = fbuf(&ar, N * C);
+        x->qkv = fbuf(&ar, N * 3 * C);
         x->att = fbuf(&ar, (size_t)B * NH * T * T);
         x->ctx = fbuf(&ar, N * C);
         x->sum1 = fbuf(&ar, N * C);
@@ -93,7 +91,7 @@ struct bert_acts *bert_acts_alloc(const struct bert_model *m, int B, int T, int 
     a->pooled_drop = fbuf(&ar, (size_t)B * C);
     a->nsp_logits = fbuf(&ar, (size_t)B * 2);
     a->dnsp = fbuf(&ar, (size_t)B * 2);
-    a->qkv = fbuf(&ar, N * 3 * C);
+    a->dqkv = fbuf(&ar, N * 3 * C);
     size_t sf = attention_fwd_scratch_floats(B, T, (int)C, (int)NH);
     size_t sb = attention_bwd_scratch_floats(B, T, (int)C, (int)NH);
     a->attn_scratch = fbuf(&ar, sf > sb ? sf : sb);
@@ -120,8 +118,8 @@ void bert_acts_free(struct bert_acts *a)
     int albert_xs0 = a->xs[0] != a->emb_out;
     for (int l = 0; l < a->L_app; l++) {
         struct layer_acts *x = &a->la[l];
-        float *bufs[] = {x->q,  x->k,   x->v,   x->att, x->ctx,  x->sum1,  x->mean1,
-                         x->rstd1, x->x1, x->pre, x->act, x->sum2, x->mean2, x->rstd2};
+        float *bufs[] = {x->qkv, x->att, x->ctx,  x->sum1,  x->mean1, x->rstd1, x->x1,
+                         x->pre, x->act, x->sum2, x->mean2, x->rstd2};
         for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
             xfree(bufs[i]);
         xfree(a->xs[l + 1]);
@@ -130,7 +128,7 @@ void bert_acts_free(struct bert_acts *a)
         xfree(a->xs[0]);
     float *bufs[] = {a->emb_sum, a->emb_mean, a->emb_rstd, a->emb_out, a->mg, a->mt1, a->mt2,
                      a->mt3, a->mmean, a->mrstd, a->logits, a->dlogits, a->cls, a->pooled,
-                     a->pooled_drop, a->nsp_logits, a->dnsp, a->qkv, a->attn_scratch, a->tmp,
+                     a->pooled_drop, a->nsp_logits, a->dnsp, a->dqkv, a->attn_scratch, a->tmp,
                      a->dx, a->dsum, a->dctx, a->dff, a->demb, a->demb2, a->dmg, a->dmt, a->dmt2,
                      a->dcls, a->dpooled};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)

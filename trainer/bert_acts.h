@@ -7,7 +7,7 @@
 #include "bert.h"
 
 struct layer_acts {
-    float *q, *k, *v;        /* (B, NH, T, HS) */
+    float *qkv;              /* (N, 3C) projections, read in place by attention */
     float *att;              /* (B, NH, T, T) softmax probabilities */
     float *ctx;              /* (N, C) attention context */
     float *sum1;             /* (N, C) dropout(attn out) + x: LayerNorm 1 input */
@@ -38,7 +38,7 @@ struct bert_acts {
     float *cls, *pooled, *pooled_drop; /* (B, C) */
     float *nsp_logits, *dnsp;     /* (B, 2) */
     /* scratch shared by all layers */
-    float *qkv;                   /* (N, 3C) forward projection; backward dqkv */
+    float *dqkv;                  /* (N, 3C) backward scratch */
     float *attn_scratch;
     float *tmp;                   /* (N, C) */
     float *dx, *dsum, *dctx;      /* (N, C) */

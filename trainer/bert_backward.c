@@ -46,9 +46,9 @@ static void encoder_layer_backward(struct bert_model *m, struct bert_acts *a, in
     /* dx is now d(input) through the residual, and d(attn out) through dropout. */
     const float *dao = drop_grad(a->tmp, a->dx, N, C, T, drop_site(SITE_ATTN_OUT, l), hd);
     linear_backward(a->dctx, 0, g->ao_w, g->ao_b, dao, x->ctx, p->ao_w, N, C, C);
-    attention_backward(a->qkv, a->attn_scratch, a->dctx, x->q, x->k, x->v, x->att, a->B, T, C,
+    attention_backward(a->dqkv, a->attn_scratch, a->dctx, x->qkv, x->att, a->B, T, C,
                        c->num_heads, ad, drop_site(SITE_ATTN, l));
-    linear_backward(a->dx, 1, g->qkv_w, g->qkv_b, a->qkv, a->xs[l], p->qkv_w, N, C, 3 * C);
+    linear_backward(a->dx, 1, g->qkv_w, g->qkv_b, a->dqkv, a->xs[l], p->qkv_w, N, C, 3 * C);
 }
 
 /* From d(final hidden states) in a->dx through the layers and the embeddings. */

@@ -68,9 +68,9 @@ static void encoder_layer_forward(const struct bert_model *m, struct bert_acts *
     struct layer_acts *x = &a->la[l];
     int N = a->N, C = c->hidden_size, F = c->intermediate_size, T = a->T;
     const float *in = a->xs[l];
-    linear_forward(a->qkv, in, p->qkv_w, p->qkv_b, N, C, 3 * C);
-    attention_forward(x->ctx, x->q, x->k, x->v, x->att, a->attn_scratch, a->qkv, mask, a->B, T,
-                      C, c->num_heads, ad, drop_site(SITE_ATTN, l));
+    linear_forward(x->qkv, in, p->qkv_w, p->qkv_b, N, C, 3 * C);
+    attention_forward(x->ctx, x->att, a->attn_scratch, x->qkv, mask, a->B, T, C, c->num_heads,
+                      ad, drop_site(SITE_ATTN, l));
     linear_forward(a->tmp, x->ctx, p->ao_w, p->ao_b, N, C, C);
     if (hd)
         dropout_apply(a->tmp, a->tmp, N, C, T, drop_site(SITE_ATTN_OUT, l), hd);

@@ -162,7 +162,7 @@ static void test_embedding(void **state)
 /* ---- attention ---- */
 struct attn_ctx {
     int B, T, C, NH;
-    float *qkv, *ctx, *q, *k, *v, *att, *scratch, *R;
+    float *qkv, *ctx, *att, *scratch, *R;
     int32_t *mask;
     struct dropout_cfg drop;
 };
@@ -170,8 +170,8 @@ struct attn_ctx {
 static double attn_loss(void *p)
 {
     struct attn_ctx *c = p;
-    attention_forward(c->ctx, c->q, c->k, c->v, c->att, c->scratch, c->qkv, c->mask, c->B, c->T,
-                      c->C, c->NH, &c->drop, ATTN_SITE);
+    attention_forward(c->ctx, c->att, c->scratch, c->qkv, c->mask, c->B, c->T, c->C, c->NH,
+                      &c->drop, ATTN_SITE);
     return dot_d(c->ctx, c->R, (size_t)c->B * c->T * c->C);
 }
 
@@ -182,7 +182,6 @@ static void attention_case(float p_drop, enum ops_backend backend)
     struct attn_ctx c = {.B = 3, .T = 7, .C = 12, .NH = 3, .drop = {p_drop, 99, keys}};
     size_t N = (size_t)c.B * c.T, nTT = (size_t)c.B * c.NH * c.T * c.T;
     c.qkv = xmalloc(4 * N * 3 * c.C), c.ctx = xmalloc(4 * N * c.C), c.R = xmalloc(4 * N * c.C);
-    c.q = xmalloc(4 * N * c.C), c.k = xmalloc(4 * N * c.C), c.v = xmalloc(4 * N * c.C);
     c.att = xmalloc(4 * nTT);
     size_t ns = attention_fwd_scratch_floats(c.B, c.T, c.C, c.NH);
     size_t nb = attention_bwd_scratch_floats(c.B, c.T, c.C, c.NH);
@@ -196,7 +195,7 @@ static void attention_case(float p_drop, enum ops_backend backend)
     float *dqkv = xmalloc(4 * N * 3 * c.C), *dqkv2 = xmalloc(4 * N * 3 * c.C);
     float *ctx2 = xmalloc(4 * N * c.C), *att2 = xmalloc(4 * nTT);
     attn_loss(&c);
-    attention_backward(dqkv, c.scratch, c.R, c.q, c.k, c.v, c.att, c.B, c.T, c.C, c.NH, &c.drop,
+    attention_backward(dqkv, c.scratch, c.R, c.qkv, c.att, c.B, c.T, c.C, c.NH, &c.drop,
                        ATTN_SITE);
     /* masked keys get exactly zero probability */
     for (int b = 0; b < c.B; b++)
@@ -210,7 +209,7 @@ static void attention_case(float p_drop, enum ops_backend backend)
     tu_assert_close("attention probs", c.att, att2, nTT, TWIN_TOL);
     attention_backward_ref(dqkv2, c.R, c.qkv, c.att, c.B, c.T, c.C, c.NH, &c.drop, ATTN_SITE);
     tu_assert_close("attention dqkv", dqkv, dqkv2, N * 3 * c.C, 1e-4);
-    xfree(c.qkv), xfree(c.ctx), xfree(c.R), xfree(c.q), xfree(c.k), xfree(c.v), xfree(c.att);
+    xfree(c.qkv), xfree(c.ctx), xfree(c.R), xfree(c.att);
     xfree(c.scratch), xfree(c.mask), xfree(dqkv), xfree(dqkv2), xfree(ctx2), xfree(att2);
     ops_set_backend(OPS_BACKEND_DNNL);
 }
