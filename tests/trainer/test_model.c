@@ -110,7 +110,7 @@ static void test_weight_errors(void **state)
     bert_init(&m2, &c);
     bert_init_weights(&m, 3);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    assert_int_equal(bert_save_safetensors(&m, m.params, path, err), BT_OK);
+    assert_int_equal(bert_save_safetensors(&m, m.params, NULL, 0, path, err), BT_OK);
     /* Round trip: identical tensors. */
     assert_int_equal(bert_load_safetensors(&m2, path, err), BT_OK);
     assert_memory_equal(m.params, m2.params, m.n_params * sizeof(float));
