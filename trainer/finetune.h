@@ -14,6 +14,7 @@
 #define BT_FINETUNE_H
 
 #include "bert.h"
+#include "ft_compose.h"
 #include "ft_conll.h"
 #include "ft_feats.h"
 #include "ft_heads.h"
@@ -74,7 +75,7 @@ struct finetuner {
     struct bert_acts *acts;
     struct batch mb;
     int32_t *lab;                   /* (micro, lw) labels of the micro-batch */
-    float *dhidden, *dpooled;       /* (micro*T, C), (micro, C) */
+    struct ft_scratch scratch;      /* d(hidden), d(pooled) of a micro-batch */
     int32_t *perm;                  /* (train rows) order of the current epoch */
     long step, total_steps, steps_per_epoch;
     int epoch;

@@ -4,6 +4,7 @@
  * metrics lines, and saving the model at the end. */
 #include "comm.h"
 #include "finetune.h"
+#include "ft_compose.h"
 #include "json_util.h"
 #include "log.h"
 #include "reduce.h"
@@ -48,31 +49,15 @@ void ft_forward(struct finetuner *t, int train, uint64_t step, float grad_scale,
                 struct ft_head_result *r)
 {
     struct bert_step st = {.seed = (uint64_t)t->rc.seed, .step = step, .train = train};
-    bert_encoder_forward(&t->m, t->acts, &t->mb, &st);
-    const float *in = bert_acts_hidden(t->acts, bert_acts_layers(t->acts));
-    if (t->head.use_pooled) {
-        bert_pooler_forward(&t->m, t->acts);
-        in = bert_acts_pooled(t->acts);
-    }
-    ft_head_forward(&t->head, in, t->lab, t->mb.sample_index, step, train, grad_scale, r);
+    ft_compose_forward(&t->m, t->acts, &t->head, &t->mb, t->lab, &st, grad_scale, r);
 }
 
 static void backward(struct finetuner *t, int last)
 {
     struct bert_step st = {.seed = (uint64_t)t->rc.seed, .step = (uint64_t)t->step, .train = 1};
     int sync = last && t->world > 1;
-    if (t->head.use_pooled) {
-        ft_head_backward(&t->head, t->dpooled);
-        memset(t->dhidden, 0, sizeof(float) * (size_t)t->micro * (size_t)t->rc.seq_len *
-                                  (size_t)t->m.cfg.hidden_size);
-        bert_pooler_backward(&t->m, t->acts, t->dpooled, t->dhidden);
-        if (sync)
-            grad_sync_hook(&t->gs, 1 + t->m.U); /* the pooler's segment is final */
-    } else {
-        ft_head_backward(&t->head, t->dhidden);
-    }
-    bert_encoder_backward(&t->m, t->acts, &t->mb, &st, t->dhidden, sync ? grad_sync_hook : NULL,
-                          sync ? &t->gs : NULL);
+    ft_compose_backward(&t->m, t->acts, &t->head, &t->mb, &st, &t->scratch,
+                        sync ? grad_sync_hook : NULL, sync ? &t->gs : NULL);
 }
 
 /* Labels in row `row` of f (rows for seq-cls and QA, tagged words for token-cls). */
@@ -251,18 +236,27 @@ static void shuffle(struct finetuner *t)
     }
 }
 
+/* OUT/checkpoint (ours) and/or OUT/model (Hugging Face), by save_format. */
 static int save(struct finetuner *t, char *err)
 {
-    if (!t->rc.save_model || t->rank != 0)
+    const char *fmt = t->rc.save_format;
+    if (t->rank != 0 || !strcmp(fmt, "none"))
         return BT_OK;
     char dir[FT_PATH_LEN + 16];
-    snprintf(dir, sizeof dir, "%s/model", t->args.out);
     char *rj = ft_recipe_to_json(&t->rc);
     struct ft_save_info info = {t->args.task, &t->labels, t->vocab, t->lowercase, rj};
-    int rc = ft_model_save_hf(dir, &t->m, &t->head, &info, err);
+    int rc = BT_OK;
+    if (strcmp(fmt, "hf")) {
+        snprintf(dir, sizeof dir, "%s/checkpoint", t->args.out);
+        if ((rc = ft_model_save_ckpt(dir, &t->m, &t->head, &info, err)) == BT_OK)
+            printf("saved the fine-tuned model to %s (bert-ckpt export-hf exports it)\n", dir);
+    }
+    if (rc == BT_OK && strcmp(fmt, "checkpoint")) {
+        snprintf(dir, sizeof dir, "%s/model", t->args.out);
+        if ((rc = ft_model_save_hf(dir, &t->m, &t->head, &info, err)) == BT_OK)
+            printf("saved the fine-tuned model to %s (Hugging Face format)\n", dir);
+    }
     free(rj);
-    if (rc == BT_OK)
-        printf("saved the fine-tuned model to %s\n", dir);
     return rc;
 }
 

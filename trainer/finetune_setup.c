@@ -191,7 +191,7 @@ int ft_setup(struct finetuner *t, char *err)
     comm_bcast(t->m.params, t->m.n_params * sizeof(float), 0);
     optimizer_init(&t->opt, &t->m, &t->opt_rc);
     grad_sync_init(&t->gs, &t->m, t->world);
-    int T = (int)t->rc.seq_len, C = t->m.cfg.hidden_size;
+    int T = (int)t->rc.seq_len;
     t->acts = bert_acts_alloc(&t->m, t->micro, T, 1);
     batch_alloc(&t->mb, t->micro, T, 1);
     const struct bert_config *c = &t->m.cfg;
@@ -203,8 +203,7 @@ int ft_setup(struct finetuner *t, char *err)
         return rc;
     comm_bcast(t->head.params, t->head.n * sizeof(float), 0);
     t->lab = xcalloc(xmul((size_t)t->micro, (size_t)t->train.f.lw), sizeof *t->lab);
-    t->dhidden = xaligned_alloc(xmul(xmul((size_t)t->micro * (size_t)T, (size_t)C), 4));
-    t->dpooled = xaligned_alloc(xmul((size_t)t->micro * (size_t)C, 4));
+    ft_scratch_alloc(&t->scratch, &t->m, t->micro, T);
     t->perm = xcalloc((size_t)t->train.f.n + 1, sizeof *t->perm);
     if (t->rank == 0)
         print_setup(t, loaded);
@@ -235,8 +234,7 @@ void ft_teardown(struct finetuner *t)
     ft_labels_free(&t->labels);
     ft_model_src_free(&t->src);
     xfree(t->lab);
-    xfree(t->dhidden);
-    xfree(t->dpooled);
+    ft_scratch_free(&t->scratch);
     xfree(t->perm);
     memset(t, 0, sizeof *t);
 }

@@ -1,5 +1,7 @@
 /* ft_model.c - see ft_model.h. */
 #include "ft_model.h"
+#include "checkpoint.h"
+#include "ckpt_dir.h"
 #include "fileio.h"
 #include "json_util.h"
 #include "log.h"
@@ -76,7 +78,33 @@ static int load_weights(struct ft_model_src *src, struct bert_model *m, char *er
     return rc;
 }
 
-/* Reads tokenizer_config.json's do_lower_case and finetune.json, when present. */
+/* Task, labels and lowercase of an already fine-tuned model: the object that
+ * bert-finetune writes as finetune.json and as the checkpoint's "extra". */
+static int parse_ft_meta(struct ft_model_src *src, const json_t *j, const char *where,
+                         char *err)
+{
+    const char *task = NULL;
+    int rc = jsonu_get_str(j, "task", 1, &task, where, err);
+    json_t *labels = json_object_get(j, "labels");
+    if (rc == BT_OK && !json_is_array(labels))
+        rc = bt_errf(err, BT_EUSAGE, "%s: key 'labels' must be an array of strings", where);
+    if (rc == BT_OK)
+        snprintf(src->task, sizeof src->task, "%s", task);
+    for (size_t i = 0; rc == BT_OK && i < json_array_size(labels); i++) {
+        json_t *x = json_array_get(labels, i);
+        if (!json_is_string(x))
+            rc = bt_errf(err, BT_EUSAGE, "%s: labels[%zu] must be a string", where, i);
+        else
+            rc = ft_labels_add(&src->labels, json_string_value(x), json_string_length(x), NULL,
+                               err);
+    }
+    json_t *lc = json_object_get(j, "lowercase");
+    if (rc == BT_OK && json_is_boolean(lc) && src->lowercase < 0)
+        src->lowercase = json_is_true(lc);
+    return rc;
+}
+
+/* vocab.txt, tokenizer_config.json's do_lower_case and finetune.json of dir. */
 static int read_side_files(struct ft_model_src *src, const char *dir, char *err)
 {
     char p[2 * FT_PATH_LEN + 64];
@@ -99,25 +127,37 @@ static int read_side_files(struct ft_model_src *src, const char *dir, char *err)
     json_t *j = jsonu_load_file(p, err);
     if (!j)
         return BT_EUSAGE;
-    const char *task = NULL;
-    int rc = jsonu_get_str(j, "task", 1, &task, p, err);
-    json_t *labels = json_object_get(j, "labels");
-    if (rc == BT_OK && !json_is_array(labels))
-        rc = bt_errf(err, BT_EUSAGE, "%s: key 'labels' must be an array of strings", p);
-    if (rc == BT_OK)
-        snprintf(src->task, sizeof src->task, "%s", task);
-    for (size_t i = 0; rc == BT_OK && i < json_array_size(labels); i++) {
-        json_t *s = json_array_get(labels, i);
-        if (!json_is_string(s))
-            rc = bt_errf(err, BT_EUSAGE, "%s: labels[%zu] must be a string", p, i);
-        else
-            rc = ft_labels_add(&src->labels, json_string_value(s), json_string_length(s), NULL,
-                               err);
-    }
-    json_t *lc = json_object_get(j, "lowercase");
-    if (rc == BT_OK && json_is_boolean(lc) && src->lowercase < 0)
-        src->lowercase = json_is_true(lc);
+    int rc = parse_ft_meta(src, j, p, err);
     json_decref(j);
+    return rc;
+}
+
+/* Our checkpoint: the model through ckpt_load_model, then the metadata's
+ * "extra" (written by bert-finetune) and a vocab.txt beside the file. */
+static int load_ckpt(struct ft_model_src *src, const char *path, struct bert_model *m,
+                     char *err)
+{
+    int rc = ckpt_dir_resolve(path, src->weights, sizeof src->weights, err);
+    if (rc != BT_OK)
+        return rc;
+    src->kind = FT_MODEL_CKPT;
+    if ((rc = ckpt_load_model(path, m, err)) != BT_OK)
+        return rc == BT_EUSAGE ? rc : bt_errf(err, rc, "%s: %s", src->weights, "cannot load the "
+                                              "model (see bert-ckpt verify)");
+    char dir[2 * FT_PATH_LEN + 64];
+    file_dirname(src->weights, dir, sizeof dir);
+    if ((rc = read_side_files(src, dir, err)) != BT_OK)
+        return rc;
+    struct ckpt_file *f;
+    if ((rc = ckpt_file_open(&f, src->weights, err)) != BT_OK)
+        return rc;
+    const char *meta = ckpt_file_meta(f);
+    json_t *j = jsonu_loads(meta, strlen(meta), src->weights, err);
+    json_t *x = j ? json_object_get(j, "extra") : NULL;
+    if (json_is_object(x) && json_object_get(x, "task"))
+        rc = parse_ft_meta(src, x, src->weights, err);
+    json_decref(j);
+    ckpt_file_close(f);
     return rc;
 }
 
@@ -133,10 +173,7 @@ int ft_model_load(struct ft_model_src *src, const char *path, struct bert_model 
         if (!file_exists(path))
             return bt_errf(err, BT_EUSAGE, "%s: no such model directory or config file", path);
         if (!ends_with(path, ".json"))
-            return bt_errf(err, BT_EUSAGE,
-                           "%s: expected a model directory (config.json + model.safetensors) "
-                           "or a config .json file",
-                           path);
+            return load_ckpt(src, path, m, err); /* a checkpoint file */
         src->kind = FT_MODEL_CONFIG;
         if ((rc = bert_config_load(&cfg, path, err)) != BT_OK)
             return rc;
@@ -147,12 +184,16 @@ int ft_model_load(struct ft_model_src *src, const char *path, struct bert_model 
     }
     char p[2 * FT_PATH_LEN + 64];
     snprintf(p, sizeof p, "%s/config.json", path);
-    if (!file_exists(p))
-        return bt_errf(err, BT_EUSAGE,
-                       "%s: not a model directory: no config.json (expected a Hugging Face "
-                       "directory with config.json and model.safetensors; bert-train "
-                       "checkpoints need trainer/checkpoint.h, not in this build)",
-                       path);
+    if (!file_exists(p)) {
+        rc = load_ckpt(src, path, m, err);
+        if (rc == BT_EUSAGE && src->kind != FT_MODEL_CKPT)
+            return bt_errf(err, BT_EUSAGE,
+                           "%s: not a model: no config.json + model.safetensors (Hugging Face) "
+                           "and no checkpoint (model.ckpt, or checkpoints/step_*/DONE of a "
+                           "bert-train run)",
+                           path);
+        return rc;
+    }
     src->kind = FT_MODEL_HF_DIR;
     snprintf(src->weights, sizeof src->weights, "%s/model.safetensors", path);
     if (!file_exists(src->weights)) {
@@ -178,10 +219,42 @@ int ft_model_load(struct ft_model_src *src, const char *path, struct bert_model 
     return BT_OK;
 }
 
+static int same_shape(const struct ft_head_tensor *t, int ndim, const int64_t *shape)
+{
+    return ndim == t->ndim && shape[0] == t->shape[0] && (t->ndim == 1 || shape[1] == t->shape[1]);
+}
+
+static int load_head_ckpt(const struct ft_model_src *src, struct ft_head *h, int *loaded,
+                          char *err)
+{
+    struct ckpt_file *f = NULL;
+    int rc = ckpt_file_open(&f, src->weights, err);
+    for (int i = 0; rc == BT_OK && i < h->n_tensors; i++) {
+        const struct ft_head_tensor *t = &h->t[i];
+        int k = ckpt_file_find(f, t->name);
+        if (k < 0)
+            continue;
+        const struct ckpt_entry *e = ckpt_file_entry(f, k);
+        if (!same_shape(t, e->ndim, e->shape)) {
+            log0_warn("%s: '%s' has another shape than the head needs (new label set?); it "
+                      "starts from random weights",
+                      src->weights, t->name);
+            continue;
+        }
+        rc = ckpt_file_read(f, k, h->params + t->offset, err);
+        *loaded += rc == BT_OK;
+    }
+    if (f)
+        ckpt_file_close(f);
+    return rc;
+}
+
 int ft_model_load_head(const struct ft_model_src *src, struct ft_head *h, int *loaded,
                        char *err)
 {
     *loaded = 0;
+    if (src->kind == FT_MODEL_CKPT)
+        return load_head_ckpt(src, h, loaded, err);
     if (src->kind != FT_MODEL_HF_DIR)
         return BT_OK;
     struct st_file f;
@@ -193,8 +266,7 @@ int ft_model_load_head(const struct ft_model_src *src, struct ft_head *h, int *l
         const struct st_tensor *s = st_find(&f, t->name);
         if (!s)
             continue;
-        if (s->ndim != t->ndim || s->shape[0] != t->shape[0] ||
-            (t->ndim == 2 && s->shape[1] != t->shape[1])) {
+        if (!same_shape(t, s->ndim, s->shape)) {
             char a[64];
             log0_warn("%s: '%s' has shape %s, the head needs another (new label set?); it "
                       "starts from random weights",
@@ -276,8 +348,10 @@ static int write_weights(const char *dir, const struct bert_model *m, const stru
     return rc;
 }
 
-static int write_meta(const char *dir, const struct ft_save_info *info, char *err)
+/* {"task", "labels", "lowercase", "recipe"}: finetune.json / the checkpoint's extra. */
+static char *meta_json(const struct ft_save_info *info)
 {
+    char err[BT_ERR_LEN];
     json_t *j = json_object(), *labels = json_array();
     json_object_set_new(j, "task", json_string(ft_task_name(info->task)));
     for (int i = 0; i < info->labels->n; i++)
@@ -289,6 +363,12 @@ static int write_meta(const char *dir, const struct ft_save_info *info, char *er
         json_object_set_new(j, "recipe", r);
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);
+    return s;
+}
+
+static int write_meta(const char *dir, const struct ft_save_info *info, char *err)
+{
+    char *s = meta_json(info);
     char p[2 * FT_PATH_LEN + 64];
     snprintf(p, sizeof p, "%s/finetune.json", dir);
     int rc = file_write_atomic(p, s, strlen(s), err);
@@ -339,4 +419,31 @@ int ft_model_save_hf(const char *dir, const struct bert_model *m, const struct f
     if (had && (rc = file_remove_tree(old, err)) != BT_OK)
         return rc;
     return file_fsync_dir(dir, err);
+}
+
+int ft_model_save_ckpt(const char *dir, const struct bert_model *m, const struct ft_head *h,
+                       const struct ft_save_info *info, char *err)
+{
+    int rc = file_mkdir_p(dir, err);
+    char p[2 * FT_PATH_LEN + 64];
+    snprintf(p, sizeof p, "%s/vocab.txt", dir);
+    size_t len;
+    const char *vb = vocab_bytes(info->vocab, &len);
+    if (rc == BT_OK)
+        rc = file_write_atomic(p, vb, len, err);
+    if (rc != BT_OK)
+        return rc;
+    struct ckpt_tensor extra[FT_HEAD_MAX_TENSORS];
+    memset(extra, 0, sizeof extra);
+    for (int i = 0; i < h->n_tensors; i++) {
+        snprintf(extra[i].name, sizeof extra[i].name, "%s", h->t[i].name);
+        extra[i].ndim = h->t[i].ndim;
+        extra[i].shape[0] = h->t[i].shape[0];
+        extra[i].shape[1] = h->t[i].shape[1];
+        extra[i].data = h->params + h->t[i].offset;
+    }
+    char *meta = meta_json(info);
+    rc = ckpt_save_model(dir, m, extra, h->n_tensors, meta, err);
+    free(meta);
+    return rc;
 }

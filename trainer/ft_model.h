@@ -14,9 +14,13 @@
  *     and label set of an already fine-tuned model;
  *   - a config.json file alone: random initialisation (for tests and
  *     baselines; the vocabulary must then be given with --vocab);
- *   - a bert-train run or checkpoint directory (our checkpoint format), once
- *     trainer/checkpoint.h is available in this branch.
- * Output: an HF directory as transformers' save_pretrained writes it for
+ *   - our checkpoint (trainer/checkpoint.h): a bert-train run directory (its
+ *     newest complete checkpoint), a step directory or a model.ckpt file,
+ *     loaded with ckpt_load_model; a checkpoint written by bert-finetune also
+ *     carries the head tensors and, in its metadata's "extra", the task and
+ *     label set; vocab.txt beside the file is used when present.
+ * Outputs: our checkpoint (ft_model_save_ckpt), and/or an HF directory as
+ * transformers' save_pretrained writes it for
  * Bert/Roberta/AlbertFor{SequenceClassification, TokenClassification,
  * QuestionAnswering}: config.json (architectures, id2label, label2id),
  * model.safetensors (base model + task head; the pooler only for sequence
@@ -65,6 +69,11 @@ struct ft_save_info {
     const char *recipe_json;    /* resolved fine-tuning recipe */
 };
 
+/* Writes our model-only checkpoint dir/model.ckpt + dir/DONE (ckpt_save_model)
+ * with the head tensors under their HF names and {task, labels, lowercase,
+ * recipe} as extra metadata, plus dir/vocab.txt; bert-ckpt export-hf exports it. */
+int ft_model_save_ckpt(const char *dir, const struct bert_model *m, const struct ft_head *h,
+                       const struct ft_save_info *info, char *err) BT_WUR;
 /* Writes the HF directory `dir` (replacing an existing one). */
 int ft_model_save_hf(const char *dir, const struct bert_model *m, const struct ft_head *h,
                      const struct ft_save_info *info, char *err) BT_WUR;

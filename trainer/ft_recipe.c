@@ -42,7 +42,7 @@ static const struct fk_def fkeys[] = {
     {"max_query_len", FK_INT, O(max_query_len), 64, 1, 65536, NULL, NULL},
     {"max_answer_len", FK_INT, O(max_answer_len), 30, 1, 65536, NULL, NULL},
     {"n_best", FK_INT, O(n_best), 20, 1, 1000, NULL, NULL},
-    {"save_model", FK_BOOL, O(save_model), 1, 0, 1, NULL, NULL},
+    {"save_format", FK_STR, O(save_format), 0, 0, 0, "checkpoint", "checkpoint|hf|both|none"},
 };
 #undef O
 #define N_FKEYS (sizeof fkeys / sizeof fkeys[0])

@@ -21,7 +21,7 @@ struct ft_recipe {
     char lowercase[FT_RECIPE_STR_LEN]; /* auto (tokenizer_config.json, else true), true, false */
     char labels[FT_RECIPE_STR_LEN];    /* "" (from the data) or "a,b,c" */
     long doc_stride, max_query_len, max_answer_len, n_best;
-    int save_model;
+    char save_format[FT_RECIPE_STR_LEN]; /* checkpoint, hf, both, none */
 };
 
 void ft_recipe_defaults(struct ft_recipe *r);
