@@ -183,6 +183,7 @@ static void flush_word(const struct tokenizer *t, struct tok_buf *b, struct tok_
         w = b->norm;
         n = m;
     }
+    size_t first = o ? o->n : 0;
     if (o)
         off_build_map(t, b, o, src_n, w, n);
     size_t start = 0;
@@ -196,6 +197,10 @@ static void flush_word(const struct tokenizer *t, struct tok_buf *b, struct tok_
     }
     if (n > start)
         emit(t, b, o, w, start, n - start);
+    if (o && o->n > first) { /* characters stripped at the word's ends belong to it */
+        o->start[first] = o->cs[0];
+        o->end[o->n - 1] = o->ce[src_n - 1];
+    }
 }
 
 /* Appends code point c (from source bytes [s, e)) to the current word. */

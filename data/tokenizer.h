@@ -23,7 +23,8 @@
  * covers its text; a piece covers the source characters it was normalised
  * from (a lowercase expansion such as U+0130 -> "i" U+0307 maps both code
  * points to the one source character; characters removed by accent stripping
- * belong to no piece). When per-character normalisation of a word differs from
+ * at a word's start or end belong to its first or last piece, between two
+ * pieces to neither). When per-character normalisation of a word differs from
  * whole-word normalisation (NFC composing across characters, cased mode), the
  * word's pieces get proportional ranges inside the word. [UNK] covers its whole
  * word. The ids are exactly those of tokenizer_encode. */
