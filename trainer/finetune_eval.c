@@ -1,5 +1,6 @@
 /* finetune_eval.c - evaluation of bert-finetune: every rank runs the forward
- * pass on its contiguous share of the eval rows, the per-row outputs (logits
+ * pass on its contiguous share of the eval rows (whole micro-batches: the
+ * results do not depend on the rank count), the per-row outputs (logits
  * or predicted tags) are summed over ranks into arrays that are zero outside
  * each rank's share (so the sum is exact), and rank 0 computes the official
  * metric and writes the predictions file: predictions.tsv (line, gold,
@@ -197,7 +198,10 @@ int ft_evaluate(struct finetuner *t, struct ft_eval_result *res, char *err)
     const struct ft_feats *f = &t->eval.f;
     enum ft_task task = t->args.task;
     int n = f->n, T = f->T, K = t->head.K;
-    int chunk = (n + t->world - 1) / t->world;
+    /* Shares are whole micro-batches, so every row is computed in the same
+     * micro-batch (bitwise the same result) on any number of ranks. */
+    int blocks = (n + t->micro - 1) / t->micro;
+    int chunk = (blocks + t->world - 1) / t->world * t->micro;
     int lo = t->rank * chunk, hi = lo + chunk < n ? lo + chunk : n;
     size_t per = task == FT_TASK_SEQ_CLS ? (size_t)K : task == FT_TASK_QA ? 2 * (size_t)T
                                                                           : (size_t)T;

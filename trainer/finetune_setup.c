@@ -202,6 +202,8 @@ int ft_setup(struct finetuner *t, char *err)
     if ((rc = ft_model_load_head(&t->src, &t->head, &loaded, err)) != BT_OK)
         return rc;
     comm_bcast(t->head.params, t->head.n * sizeof(float), 0);
+    if (t->src.missing_pooler && t->head.use_pooled && t->rank == 0)
+        log_warn("%s has no pooler weights; the pooler starts from random weights", t->args.model);
     t->lab = xcalloc(xmul((size_t)t->micro, (size_t)t->train.f.lw), sizeof *t->lab);
     ft_scratch_alloc(&t->scratch, &t->m, t->micro, T);
     t->perm = xcalloc((size_t)t->train.f.n + 1, sizeof *t->perm);

@@ -198,8 +198,10 @@ int ft_model_load(struct ft_model_src *src, const char *path, struct bert_model 
     snprintf(src->weights, sizeof src->weights, "%s/model.safetensors", path);
     if (!file_exists(src->weights)) {
         snprintf(p, sizeof p, "%s/pytorch_model.bin", path);
-        return bt_errf(err, BT_EUSAGE, "%s: no model.safetensors in the model directory%s",
-                       src->weights,
+        return bt_errf(err, BT_EUSAGE,
+                       "%s: no model.safetensors (a Hugging Face model directory needs "
+                       "config.json and model.safetensors)%s",
+                       path,
                        file_exists(p) ? " (pytorch_model.bin is not read: convert it with "
                                         "safetensors' convert script)"
                                       : "");
@@ -213,9 +215,6 @@ int ft_model_load(struct ft_model_src *src, const char *path, struct bert_model 
     bert_init_weights(m, seed);
     if ((rc = load_weights(src, m, err)) != BT_OK)
         return rc;
-    if (src->missing_pooler && bert_config_has_pooler(&cfg))
-        log0_warn("%s: no pooler weights; the pooler starts from random weights",
-                  src->weights);
     return BT_OK;
 }
 
