@@ -155,10 +155,12 @@ static void print_setup(const struct finetuner *t, int head_loaded)
     if (t->train.f.truncated || t->eval.f.truncated)
         printf("  cut by seq_len: %ld (train) and %ld (eval) %s\n", t->train.f.truncated,
                t->eval.f.truncated, t->args.task == FT_TASK_TOKEN_CLS ? "words" : "pieces");
-    printf("  head %s (%zu parameters, %s), dropout %.2f; %d rank(s) x %d thread(s), micro %d, "
-           "accumulation %d, batch %ld; %ld steps (%ld per epoch), warmup %ld; matmuls on %s\n",
+    printf("  head %s (%zu parameters, %s), dropout %.2f (head %.2f); %d rank(s) x %d "
+           "thread(s), micro %d, accumulation %d, batch %ld; %ld steps (%ld per epoch), warmup "
+           "%ld; matmuls on %s\n",
            ft_model_arch_name(c->type, t->args.task), t->head.n,
-           head_loaded ? "loaded" : "new", c->hidden_dropout, t->world, t->threads, t->micro,
+           head_loaded ? "loaded" : "new", c->hidden_dropout, t->head.p_drop, t->world,
+           t->threads, t->micro,
            t->accum, t->rc.batch_size, t->total_steps, t->steps_per_epoch,
            t->opt_rc.warmup_steps, ops_backend_name());
     fflush(stdout);
