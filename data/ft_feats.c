@@ -40,7 +40,8 @@ void ft_feats_free(struct ft_feats *f)
     memset(f, 0, sizeof *f);
 }
 
-#define GROW(ptr, per_row) ((ptr) = xrealloc((ptr), xmul(xmul((size_t)cap, (per_row)), sizeof *(ptr))))
+#define GROW(ptr, per_row)                                                                         \
+    ((ptr) = xrealloc((ptr), xmul(xmul((size_t)cap, (per_row)), sizeof *(ptr))))
 
 int ft_feats_add_row(struct ft_feats *f, int example)
 {

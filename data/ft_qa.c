@@ -161,8 +161,9 @@ struct ft_qa_span ft_qa_best_span(const struct ft_feats *f, int r0, int r1,
                 if (e < s || e - s + 1 > o->max_answer)
                     continue;
                 float sc = start_logits[x + (size_t)s] + end_logits[x + (size_t)e];
-                int earlier = r < best.row || (r == best.row && (s < best.start ||
-                                                                 (s == best.start && e < best.end)));
+                int earlier = r < best.row ||
+                              (r == best.row &&
+                               (s < best.start || (s == best.start && e < best.end)));
                 if (best.row < 0 || sc > best.score || (sc == best.score && earlier)) {
                     best.row = r;
                     best.start = s;

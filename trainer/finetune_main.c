@@ -53,8 +53,8 @@ int ft_parse_args(struct ft_args *a, int argc, char **argv, char *err)
             return bt_errf(err, BT_EUSAGE, "unknown option '%s'\n%s", o, usage);
     }
     if (!a->task_name || !a->model || !a->train || !a->eval || !a->out)
-        return bt_errf(err, BT_EUSAGE, "--task, --model, --train, --eval and --out are required\n%s",
-                       usage);
+        return bt_errf(err, BT_EUSAGE,
+                       "--task, --model, --train, --eval and --out are required\n%s", usage);
     int task = ft_task_parse(a->task_name);
     if (task < 0)
         return bt_errf(err, BT_EUSAGE, "--task '%s' is not one of seq-cls, token-cls, qa",

@@ -338,7 +338,8 @@ static int write_weights(const char *dir, const struct bert_model *m, const stru
                                         m->params + t->offset + (size_t)p * part_numel};
     }
     for (int i = 0; i < h->n_tensors; i++)
-        outs[n++] = (struct st_out){h->t[i].name, h->t[i].ndim, {h->t[i].shape[0], h->t[i].shape[1]},
+        outs[n++] = (struct st_out){h->t[i].name, h->t[i].ndim,
+                                    {h->t[i].shape[0], h->t[i].shape[1]},
                                     h->params + h->t[i].offset};
     char p[2 * FT_PATH_LEN + 64];
     snprintf(p, sizeof p, "%s/model.safetensors", dir);

@@ -91,7 +91,8 @@ sst2)
     --set batch_size=16 --set micro_batch_size=16 --set log_every=50 | grep -E "eval|saved"
   read -r acc maj src_kind <<<"$(report "$tmp/out" final.accuracy majority_baseline model_source)"
   echo "SST-2 dev accuracy $acc, majority baseline $maj (model: $src_kind)"
-  python3 -c "import sys; a, m = $acc, $maj; sys.exit(0 if a >= m + 0.05 and abs(m - 0.563) < 1e-9 else 1)" ||
+  python3 -c "import sys; a, m = $acc, $maj
+sys.exit(0 if a >= m + 0.05 and abs(m - 0.563) < 1e-9 else 1)" ||
     fail "accuracy $acc does not beat the majority baseline $maj by 5 points"
   [ "$src_kind" = "'checkpoint'" ] || fail "not started from the pre-trained checkpoint"
   [ "$(wc -l <"$tmp/out/predictions.tsv")" = 1001 ] || fail "predictions.tsv is not 1 + 1000 lines"
@@ -135,7 +136,8 @@ hf)
   echo "WNUT-17 excerpt: entity F1 $f1 ($ng gold entities)"
   [ "$ng" = 148 ] || fail "expected 148 gold entities in the dev excerpt, got $ng"
   words=$(grep -c . "$fix/ner/dev.conll")
-  [ "$(grep -c . "$tmp/ner/predictions.conll")" = "$words" ] || fail "predictions.conll misses words"
+  [ "$(grep -c . "$tmp/ner/predictions.conll")" = "$words" ] ||
+    fail "predictions.conll misses words"
   "$ft" "${common[@]}" --model "$tmp/ner/model" --out "$tmp/ner2" --set epochs=0 \
     --set save_format=none | grep -E "head|eval"
   read -r f1b lossb <<<"$(report "$tmp/ner2" final.f1 final.loss)"
@@ -150,7 +152,8 @@ hf)
   python3 - "$tmp/qa/predictions.json" "$fix/squad/dev.json" <<'PY'
 import json, sys
 pred = json.load(open(sys.argv[1]))
-ids = [q["id"] for a in json.load(open(sys.argv[2]))["data"] for p in a["paragraphs"] for q in p["qas"]]
+data = json.load(open(sys.argv[2]))["data"]
+ids = [q["id"] for a in data for p in a["paragraphs"] for q in p["qas"]]
 assert sorted(pred) == sorted(ids), "predictions.json does not answer every question"
 assert all(isinstance(v, str) for v in pred.values())
 print("predictions.json: %d answers" % len(pred))

@@ -43,8 +43,9 @@ static void test_ner_seqeval_example(void **state)
 {
     (void)state;
     /* seqeval's README: classification_report / f1_score give 0.50 for all. */
-    const char *g1[] = {"O", "O", "O", "B-MISC", "I-MISC", "I-MISC", "O"}, *g2[] = {"B-PER", "I-PER", "O"};
-    const char *p1[] = {"O", "O", "B-MISC", "I-MISC", "I-MISC", "I-MISC", "O"}, *p2[] = {"B-PER", "I-PER", "O"};
+    const char *g1[] = {"O", "O", "O", "B-MISC", "I-MISC", "I-MISC", "O"};
+    const char *p1[] = {"O", "O", "B-MISC", "I-MISC", "I-MISC", "I-MISC", "O"};
+    const char *g2[] = {"B-PER", "I-PER", "O"}, *p2[] = {"B-PER", "I-PER", "O"};
     struct ft_ner_counts *c = xcalloc(1, sizeof *c);
     ft_ner_add(c, g1, p1, 7);
     ft_ner_add(c, g2, p2, 3);
