@@ -11,7 +11,7 @@
 #              baseline by 5 points; the saved checkpoint exports to HF with the
 #              head and re-evaluates to the same accuracy
 #   hf         the same weights as an HF directory and as our checkpoint give
-#              the same losses; token classification (WNUT-17 excerpt) and QA
+#              the same losses (token classification, QA); token classification (WNUT-17 excerpt) and QA
 #              (SQuAD excerpt) train and evaluate from the HF directory; a saved
 #              HF model re-evaluates to the same F1
 #   mpi        2 ranks = 1 rank (losses per step, eval metrics, predictions)
@@ -130,6 +130,12 @@ hf)
   "$ft" "${common[@]}" --model "$pre/run" --vocab "$vocab" --out "$tmp/b" --set max_steps=3 \
     --set log_every=1 --set save_format=none >/dev/null
   same_losses "$tmp/a" "$tmp/b" 0
+  qa=(--task qa --train "$fix/squad/train.json" --eval "$fix/squad/dev.json" --set seq_len=128
+      --set doc_stride=64 --set batch_size=16 --set micro_batch_size=16 --set max_steps=2
+      --set log_every=1 --set save_format=none)
+  "$ft" "${qa[@]}" --model "$pre/hf" --out "$tmp/qa-a" >/dev/null
+  "$ft" "${qa[@]}" --model "$pre/run" --vocab "$vocab" --out "$tmp/qa-b" >/dev/null
+  same_losses "$tmp/qa-a" "$tmp/qa-b" 0
   "$ft" "${common[@]}" --model "$pre/hf" --out "$tmp/ner" --set epochs=1 \
     --set save_format=hf | grep -E "eval|saved"
   read -r f1 ng loss <<<"$(report "$tmp/ner" final.f1 final.gold_entities final.loss)"
