@@ -222,7 +222,7 @@ static void test_model_gradcheck(void **state)
     for (int i = 0; i < m.n_tensors; i++) {
         const struct tensor_desc *t = &m.tensors[i];
         double e = tu_gradcheck(fd_loss, &ctx, m.params + t->offset, grads + t->offset, t->numel,
-                                1e-3f, 24);
+                                1e-3f, 8);
         if (!(e < 2e-2))
             fail_msg("finite differences of %s: error %.3g", t->name, e);
     }
