@@ -144,6 +144,35 @@ hf)
   words=$(grep -c . "$fix/ner/dev.conll")
   [ "$(grep -c . "$tmp/ner/predictions.conll")" = "$words" ] ||
     fail "predictions.conll misses words"
+  # conlleval's chunk rules, transcribed independently, on predictions.conll.
+  python3 - "$tmp/ner/predictions.conll" "$tmp/ner/report.json" <<'PY'
+import json, sys
+def split(t):
+    return (t[0], t[2:]) if t != "O" else ("O", "")
+def chunks(tags):  # conlleval startOfChunk / endOfChunk for BIO
+    out, start, prev = set(), None, ("O", "")
+    for i, t in enumerate(tags + ["O"]):
+        (pt, ptype), (tt, ttype) = prev, split(t)
+        end = (pt in "BI" and tt in "BO") or (pt != "O" and ptype != ttype)
+        beg = (tt == "B") or (pt == "O" and tt == "I") or (tt != "O" and ptype != ttype)
+        if end and start is not None:
+            out.add((ptype, start, i - 1))
+            start = None
+        if beg:
+            start = i
+        prev = (tt, ttype)
+    return out
+gold = pred = ok = 0
+for block in open(sys.argv[1]).read().split("\n\n"):
+    rows = [l.split(" ") for l in block.split("\n") if l]
+    if rows:
+        g, p = chunks([r[1] for r in rows]), chunks([r[2] for r in rows])
+        gold, pred, ok = gold + len(g), pred + len(p), ok + len(g & p)
+f = json.load(open(sys.argv[2]))["final"]
+assert (gold, pred, ok) == (f["gold_entities"], f["predicted_entities"], f["correct_entities"]), \
+    ((gold, pred, ok), f)
+print("conlleval transcription agrees: %d gold, %d predicted, %d correct" % (gold, pred, ok))
+PY
   "$ft" "${common[@]}" --model "$tmp/ner/model" --out "$tmp/ner2" --set epochs=0 \
     --set save_format=none | grep -E "head|eval"
   read -r f1b lossb <<<"$(report "$tmp/ner2" final.f1 final.loss)"
@@ -163,6 +192,30 @@ ids = [q["id"] for a in data for p in a["paragraphs"] for q in p["qas"]]
 assert sorted(pred) == sorted(ids), "predictions.json does not answer every question"
 assert all(isinstance(v, str) for v in pred.values())
 print("predictions.json: %d answers" % len(pred))
+PY
+  # The official evaluate-v1.1.py procedure, transcribed, on predictions.json.
+  python3 - "$fix/squad/dev.json" "$tmp/qa/predictions.json" "$tmp/qa/report.json" <<'PY'
+import json, re, string, sys
+from collections import Counter
+def norm(s):
+    s = "".join(ch for ch in s.lower() if ch not in set(string.punctuation))
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", s).split())
+def f1(p, g):
+    pt, gt = norm(p).split(), norm(g).split()
+    n = sum((Counter(pt) & Counter(gt)).values())
+    return 0 if n == 0 else 2 * (n / len(pt)) * (n / len(gt)) / (n / len(pt) + n / len(gt))
+preds, em, f, tot = json.load(open(sys.argv[2])), 0, 0, 0
+for a in json.load(open(sys.argv[1]))["data"]:
+    for p in a["paragraphs"]:
+        for q in p["qas"]:
+            g = [x["text"] for x in q["answers"]]
+            tot += 1
+            em += max(norm(preds[q["id"]]) == norm(x) for x in g)
+            f += max(f1(preds[q["id"]], x) for x in g)
+r = json.load(open(sys.argv[3]))["final"]
+assert abs(100 * em / tot - r["exact_match"]) < 1e-6 and abs(100 * f / tot - r["f1"]) < 1e-6, \
+    (100 * em / tot, 100 * f / tot, r)
+print("evaluate-v1.1 transcription agrees: EM %.2f F1 %.2f" % (100 * em / tot, 100 * f / tot))
 PY
   ;;
 mpi)
