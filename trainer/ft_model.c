@@ -142,8 +142,7 @@ static int load_ckpt(struct ft_model_src *src, const char *path, struct bert_mod
         return rc;
     src->kind = FT_MODEL_CKPT;
     if ((rc = ckpt_load_model(path, m, err)) != BT_OK)
-        return rc == BT_EUSAGE ? rc : bt_errf(err, rc, "%s: %s", src->weights, "cannot load the "
-                                              "model (see bert-ckpt verify)");
+        return rc;
     char dir[2 * FT_PATH_LEN + 64];
     file_dirname(src->weights, dir, sizeof dir);
     if ((rc = read_side_files(src, dir, err)) != BT_OK)
