@@ -1,6 +1,9 @@
 /* tokenizer.c - see tokenizer.h. Words are collected as code points in
  * b->cps, normalised into b->norm, split at punctuation and handed to WordPiece.
- * Pure-ASCII words skip normalisation (NFD/NFC leave ASCII unchanged). */
+ * Pure-ASCII words skip normalisation (NFD/NFC leave ASCII unchanged).
+ * With offsets (o != NULL) every collected code point also records the byte
+ * range of the source character it came from, and every emitted id gets the
+ * range from its first to its last source character. */
 #include "tokenizer.h"
 #include "mem.h"
 #include "unicode.h"
@@ -16,6 +19,113 @@ static void grow(int32_t **p, size_t *cap, size_t need)
         c *= 2;
     *p = xrealloc(*p, xmul(c, sizeof **p));
     *cap = c;
+}
+
+/* ---- offsets bookkeeping ---- */
+
+void tok_offsets_init(struct tok_offsets *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+void tok_offsets_free(struct tok_offsets *o)
+{
+    xfree(o->start);
+    xfree(o->end);
+    xfree(o->cs);
+    xfree(o->ce);
+    xfree(o->map);
+    xfree(o->tmp);
+    memset(o, 0, sizeof *o);
+}
+
+static void off_push(struct tok_offsets *o, uint32_t s, uint32_t e)
+{
+    if (o->n == o->cap) {
+        o->cap = o->cap ? 2 * o->cap : 256;
+        o->start = xrealloc(o->start, xmul(o->cap, sizeof *o->start));
+        o->end = xrealloc(o->end, xmul(o->cap, sizeof *o->end));
+    }
+    o->start[o->n] = s;
+    o->end[o->n] = e;
+    o->n++;
+}
+
+/* Makes room for source ranges of code points 0..need-1 of the current word. */
+static void off_grow_word(struct tok_offsets *o, size_t need)
+{
+    if (o->c_cap >= need)
+        return;
+    size_t c = o->c_cap ? o->c_cap : 64;
+    while (c < need)
+        c *= 2;
+    o->cs = xrealloc(o->cs, xmul(c, sizeof *o->cs));
+    o->ce = xrealloc(o->ce, xmul(c, sizeof *o->ce));
+    o->c_cap = c;
+}
+
+/* o->map[j] = the word's code point that normalised position j came from
+ * (w[0..m) normalised from cps[0..n)); see the header for the fallback. */
+static void off_build_map(const struct tokenizer *t, struct tok_buf *b, struct tok_offsets *o,
+                          size_t n, const int32_t *w, size_t m)
+{
+    grow(&o->map, &o->map_cap, m + 1);
+    if (w == b->cps) {
+        for (size_t j = 0; j < m; j++)
+            o->map[j] = (int32_t)j;
+        return;
+    }
+    size_t pos = 0;
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) {
+        size_t k = t->lowercase ? uni_nfd(&b->cps[i], 1, o->tmp, o->tmp_cap)
+                                : uni_nfc(&b->cps[i], 1, o->tmp, o->tmp_cap);
+        if (k > o->tmp_cap) {
+            grow(&o->tmp, &o->tmp_cap, k);
+            k = t->lowercase ? uni_nfd(&b->cps[i], 1, o->tmp, o->tmp_cap)
+                             : uni_nfc(&b->cps[i], 1, o->tmp, o->tmp_cap);
+        }
+        for (size_t q = 0; q < k && ok; q++) {
+            if (t->lowercase && (uni_class(o->tmp[q]) & UNI_MN))
+                continue;
+            ok = pos < m && w[pos] == o->tmp[q];
+            if (ok)
+                o->map[pos++] = (int32_t)i;
+        }
+    }
+    if (ok && pos == m)
+        return;
+    for (size_t j = 0; j < m; j++) /* proportional fallback */
+        o->map[j] = (int32_t)(j * n / m);
+}
+
+/* Code points of a vocabulary token's text, without a "##" prefix when cont. */
+static size_t piece_chars(const struct vocab *v, int32_t id, int cont)
+{
+    size_t nb, c = 0;
+    const char *s = vocab_token(v, id, &nb);
+    for (size_t i = 0; i < nb; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return cont && c >= 2 ? c - 2 : c;
+}
+
+/* WordPiece on w[s..s+len) and, with offsets, the ranges of the new ids. */
+static void emit(const struct tokenizer *t, struct tok_buf *b, struct tok_offsets *o,
+                 const int32_t *w, size_t s, size_t len)
+{
+    size_t first = b->n;
+    wordpiece_encode(t->vocab, w + s, len, b);
+    if (!o)
+        return;
+    int32_t unk = vocab_special_id(t->vocab, VOCAB_UNK);
+    size_t pos = s;
+    for (size_t k = first; k < b->n; k++) {
+        size_t c = b->ids[k] == unk ? len : piece_chars(t->vocab, b->ids[k], k > first);
+        if (c == 0 || pos + c > s + len) /* cannot happen with a consistent vocabulary */
+            c = s + len - pos;
+        off_push(o, o->cs[o->map[pos]], o->ce[o->map[pos + c - 1]]);
+        pos += c;
+    }
 }
 
 /* Id of the special token spelled exactly by w[0..n), or -1. */
@@ -38,16 +148,20 @@ static int32_t special_word(const struct vocab *v, const int32_t *w, size_t n)
 }
 
 /* Step 4 and 5 for the word in b->cps[0..n). */
-static void flush_word(const struct tokenizer *t, struct tok_buf *b, size_t n)
+static void flush_word(const struct tokenizer *t, struct tok_buf *b, struct tok_offsets *o,
+                       size_t n)
 {
     if (n == 0)
         return;
     int32_t sid = special_word(t->vocab, b->cps, n);
     if (sid >= 0) {
         tok_buf_push(b, sid);
+        if (o)
+            off_push(o, o->cs[0], o->ce[n - 1]);
         return;
     }
     const int32_t *w = b->cps;
+    size_t src_n = n;
     int ascii = 1;
     for (size_t i = 0; i < n && ascii; i++)
         ascii = b->cps[i] < 128;
@@ -69,22 +183,43 @@ static void flush_word(const struct tokenizer *t, struct tok_buf *b, size_t n)
         w = b->norm;
         n = m;
     }
+    size_t first = o ? o->n : 0;
+    if (o)
+        off_build_map(t, b, o, src_n, w, n);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         if (!(uni_class(w[i]) & UNI_PUNCT))
             continue;
         if (i > start)
-            wordpiece_encode(t->vocab, w + start, i - start, b);
-        wordpiece_encode(t->vocab, w + i, 1, b);
+            emit(t, b, o, w, start, i - start);
+        emit(t, b, o, w, i, 1);
         start = i + 1;
     }
     if (n > start)
-        wordpiece_encode(t->vocab, w + start, n - start, b);
+        emit(t, b, o, w, start, n - start);
+    if (o && o->n > first) { /* characters stripped at the word's ends belong to it */
+        o->start[first] = o->cs[0];
+        o->end[o->n - 1] = o->ce[src_n - 1];
+    }
 }
 
-/* Steps 2-5 for text without special-token literals. */
+/* Appends code point c (from source bytes [s, e)) to the current word. */
+static void word_push(struct tok_buf *b, struct tok_offsets *o, size_t n, int32_t c, size_t s,
+                      size_t e)
+{
+    grow(&b->cps, &b->cps_cap, n + 1);
+    b->cps[n] = c;
+    if (o) {
+        off_grow_word(o, n + 1);
+        o->cs[n] = (uint32_t)s;
+        o->ce[n] = (uint32_t)e;
+    }
+}
+
+/* Steps 2-5 for text s[0..len) without special-token literals; base is the
+ * byte offset of s in the caller's text. */
 static void encode_chunk(const struct tokenizer *t, const unsigned char *s, size_t len,
-                         struct tok_buf *b)
+                         size_t base, struct tok_buf *b, struct tok_offsets *o)
 {
     size_t n = 0; /* code points of the current word in b->cps */
     size_t i = 0;
@@ -100,6 +235,7 @@ static void encode_chunk(const struct tokenizer *t, const unsigned char *s, size
                 continue;
             }
         }
+        size_t cs = base + i;
         i += adv;
         int32_t low[2];
         int k = 1;
@@ -112,25 +248,26 @@ static void encode_chunk(const struct tokenizer *t, const unsigned char *s, size
             if (cls & UNI_DROP)
                 continue;
             if (cls & UNI_SPACE) {
-                flush_word(t, b, n);
+                flush_word(t, b, o, n);
                 n = 0;
                 continue;
             }
             if (cls & UNI_CJK) {
-                flush_word(t, b, n);
-                b->cps[0] = c;
-                flush_word(t, b, 1);
+                flush_word(t, b, o, n);
+                word_push(b, o, 0, c, cs, base + i);
+                flush_word(t, b, o, 1);
                 n = 0;
                 continue;
             }
-            grow(&b->cps, &b->cps_cap, n + 1);
-            b->cps[n++] = c;
+            word_push(b, o, n, c, cs, base + i);
+            n++;
         }
     }
-    flush_word(t, b, n);
+    flush_word(t, b, o, n);
 }
 
-void tokenizer_encode(const struct tokenizer *t, const char *text, size_t len, struct tok_buf *b)
+static void encode(const struct tokenizer *t, const char *text, size_t len, struct tok_buf *b,
+                   struct tok_offsets *o)
 {
     const unsigned char *s = (const unsigned char *)text;
     if (b->cps_cap == 0)
@@ -143,13 +280,28 @@ void tokenizer_encode(const struct tokenizer *t, const char *text, size_t len, s
             const char *lit = vocab_special_text((enum vocab_special)k);
             size_t m = strlen(lit);
             if (m <= len - i && memcmp(s + i, lit, m) == 0) {
-                encode_chunk(t, s + pos, i - pos, b);
+                encode_chunk(t, s + pos, i - pos, pos, b, o);
                 tok_buf_push(b, vocab_special_id(t->vocab, (enum vocab_special)k));
+                if (o)
+                    off_push(o, (uint32_t)i, (uint32_t)(i + m));
                 pos = i + m;
                 i = pos - 1;
                 break;
             }
         }
     }
-    encode_chunk(t, s + pos, len - pos, b);
+    encode_chunk(t, s + pos, len - pos, pos, b, o);
+}
+
+void tokenizer_encode(const struct tokenizer *t, const char *text, size_t len, struct tok_buf *b)
+{
+    encode(t, text, len, b, NULL);
+}
+
+void tokenizer_encode_offsets(const struct tokenizer *t, const char *text, size_t len,
+                              struct tok_buf *b, struct tok_offsets *o)
+{
+    BT_CHECK(o->n == b->n, "tok_offsets (%zu) and tok_buf (%zu) are out of step", o->n, b->n);
+    BT_CHECK(len < UINT32_MAX, "text of %zu bytes is too long for 32-bit offsets", len);
+    encode(t, text, len, b, o);
 }

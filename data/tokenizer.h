@@ -16,7 +16,18 @@
  *  5. WordPiece (wordpiece.h) on each word; > 100 code points -> [UNK].
  * Ill-formed UTF-8 bytes are skipped (the caller normally removed them already).
  * A struct tokenizer is read-only and may be shared by threads; each thread
- * passes its own struct tok_buf. */
+ * passes its own struct tok_buf.
+ *
+ * tokenizer_encode_offsets also reports, for every id, the byte range of the
+ * input it came from (for extractive QA and token labels): a special literal
+ * covers its text; a piece covers the source characters it was normalised
+ * from (a lowercase expansion such as U+0130 -> "i" U+0307 maps both code
+ * points to the one source character; characters removed by accent stripping
+ * at a word's start or end belong to its first or last piece, between two
+ * pieces to neither). When per-character normalisation of a word differs from
+ * whole-word normalisation (NFC composing across characters, cased mode), the
+ * word's pieces get proportional ranges inside the word. [UNK] covers its whole
+ * word. The ids are exactly those of tokenizer_encode. */
 #ifndef BT_TOKENIZER_H
 #define BT_TOKENIZER_H
 
@@ -24,6 +35,7 @@
 #include "wordpiece.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct tokenizer {
     const struct vocab *vocab;
@@ -32,5 +44,24 @@ struct tokenizer {
 
 /* Appends the ids of text[0..len) to b->ids (no [CLS]/[SEP] are added). */
 void tokenizer_encode(const struct tokenizer *t, const char *text, size_t len, struct tok_buf *b);
+
+/* Byte ranges [start[i], end[i]) of the input text, parallel to tok_buf ids. */
+struct tok_offsets {
+    uint32_t *start, *end; /* (n) */
+    size_t n, cap;
+    /* scratch, owned by the tokenizer functions */
+    uint32_t *cs, *ce;     /* per code point of the current word: source byte range */
+    size_t c_cap;
+    int32_t *map, *tmp;    /* normalised position -> code point of the word */
+    size_t map_cap, tmp_cap;
+};
+
+void tok_offsets_init(struct tok_offsets *o);
+void tok_offsets_free(struct tok_offsets *o);
+/* tokenizer_encode plus offsets: requires o->n == b->n on entry (both empty, or
+ * filled together by earlier calls) and keeps them equal. Offsets are relative
+ * to text (text[0] is byte 0); the caller adds its own base if needed. */
+void tokenizer_encode_offsets(const struct tokenizer *t, const char *text, size_t len,
+                              struct tok_buf *b, struct tok_offsets *o);
 
 #endif
