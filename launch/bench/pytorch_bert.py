@@ -505,7 +505,7 @@ def bench(args):
            "mlm": "full-vocab" if args.full_vocab_mlm else "masked-only", "warmup": args.warmup,
            "params": sum(p.numel() for p in model.parameters()), "final_loss": loss.item(),
            "blas": loaded_blas(),
-           # CPU seconds of this process per step / wall: ~threads unless cores were shared
+           # CPU s / wall s: well below threads means shared cores (OpenMP spin-waits count as CPU)
            "cpu_utilization": sum(cpu) / len(cpu) / step_t, "step_times_s": [a + b for a, b in zip(fb, op)]}
     if args.flops:
         fl = flops_per_step(cfg, B, T, B * T if args.full_vocab_mlm else B * P)
