@@ -10,6 +10,8 @@
 # (bert-train as 1 rank x N threads; a second row runs N ranks x 1 thread, its
 # recommended placement). Tokens/s counts batch x seq_len per step time, averaged
 # over the steps after the warm-up ones; both include the optimizer update.
+# PyTorch runs with Debian's OpenBLAS (launch/bench/with-openblas.sh). Run it on an
+# otherwise idle machine: the two sides run one after the other.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 configs="bert-small-uncased bert-base-uncased"
@@ -58,8 +60,8 @@ print("%.1f" % (b * t / (sum(times) / len(times))))
 PY
 }
 
-torch_() {
-  $py launch/bench/pytorch_bert.py --bench --config "configs/$1.json" --batch "$batch" \
+torch_() {  # with OpenBLAS: Debian's default reference BLAS would be a strawman
+  launch/bench/with-openblas.sh $py launch/bench/pytorch_bert.py --bench --config "configs/$1.json" --batch "$batch" \
     --seq "$seq" --threads "$threads" --steps "$steps" --warmup "$warmup" |
     $py -c "import json,sys; print('%.1f' % json.loads(sys.stdin.read().strip().splitlines()[-1])['tokens_per_s'])"
 }
