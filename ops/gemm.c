@@ -3,6 +3,7 @@
 #include "gemm.h"
 #include "check.h"
 #include "dnnl_ctx.h"
+#include "mem.h"
 #include "ops.h"
 #include "parallel.h"
 
@@ -15,6 +16,21 @@ static char g_name[80];
 /* Flush-to-zero and denormals-are-zero on every OpenMP thread: a denormal operand
  * slows AVX-512 arithmetic by orders of magnitude, and values below 1.2e-38 are
  * far beneath float32 training precision anyway. MXCSR is per thread. */
+/* Two scratch slots for transposed weights and weight gradients, grown on demand
+ * (ops run on one thread). */
+static float *g_scratch[2];
+static size_t g_scratch_n[2];
+
+static float *scratch(int slot, size_t n)
+{
+    if (n > g_scratch_n[slot]) {
+        xfree(g_scratch[slot]);
+        g_scratch[slot] = xaligned_alloc(xmul(n, sizeof(float)));
+        g_scratch_n[slot] = n;
+    }
+    return g_scratch[slot];
+}
+
 static void set_ftz_daz(void)
 {
 #if defined(__SSE__)
@@ -36,6 +52,11 @@ void ops_init(void)
 
 void ops_shutdown(void)
 {
+    for (int i = 0; i < 2; i++) {
+        xfree(g_scratch[i]);
+        g_scratch[i] = NULL;
+        g_scratch_n[i] = 0;
+    }
     dnnl_ctx_shutdown();
     g_have_dnnl = 0;
 }
@@ -132,13 +153,44 @@ void bias_backward(float *db, const float *dout, int N, int OC)
     }
 }
 
+/* dst (R, S) (+)= src^T where src is (S, R); 32 x 32 tiles, parallel over tiles. */
+static void transpose(float *dst, const float *src, int R, int S, int accumulate)
+{
+    int tr = (R + 31) / 32, ts = (S + 31) / 32;
+#pragma omp parallel for schedule(static)
+    for (int tile = 0; tile < tr * ts; tile++) {
+        int r0 = (tile / ts) * 32, s0 = (tile % ts) * 32;
+        int r1 = r0 + 32 < R ? r0 + 32 : R, s1 = s0 + 32 < S ? s0 + 32 : S;
+        for (int r = r0; r < r1; r++)
+            for (int c = s0; c < s1; c++) {
+                float v = src[(size_t)c * R + r];
+                dst[(size_t)r * S + c] = accumulate ? dst[(size_t)r * S + c] + v : v;
+            }
+    }
+}
+
 void linear_backward(float *dinp, int dinp_acc, float *dW, float *db, const float *dout,
                      const float *inp, const float *W, int N, int IC, int OC)
 {
-    if (dinp)
+    /* oneDNN's matmul is faster with the weights operand in the "transposed" (N, K)
+     * layout, so dinp = dout W uses a transposed copy of W (one pass over W); and for
+     * wide inputs, inp^T dout (= dW^T) beats dout^T inp 2-3x, so dW^T is computed and
+     * added back transposed. Measurements in docs/performance.md. */
+    int dnnl = g_backend == OPS_BACKEND_DNNL;
+    if (dinp && dnnl) {
+        float *wt = scratch(0, (size_t)IC * OC);
+        transpose(wt, W, IC, OC, 0);
+        gemm(0, 1, N, IC, OC, dout, OC, wt, OC, NULL, dinp_acc, dinp, IC);
+    } else if (dinp) {
         gemm(0, 0, N, IC, OC, dout, OC, W, IC, NULL, dinp_acc, dinp, IC);
-    if (dW)
+    }
+    if (dW && IC > OC && dnnl) {
+        float *t = scratch(1, (size_t)IC * OC);
+        gemm(1, 0, IC, OC, N, inp, IC, dout, OC, NULL, 0, t, OC);
+        transpose(dW, t, OC, IC, 1);
+    } else if (dW) {
         gemm(1, 0, OC, IC, N, dout, OC, inp, IC, NULL, 1, dW, IC);
+    }
     if (db)
         bias_backward(db, dout, N, OC);
 }

@@ -54,7 +54,7 @@ static void fill(float *x, size_t n, uint64_t seed)
         }                                                                                          \
     } while (0)
 
-static double gemm_ceiling(json_t *out)
+static double gemm_ceiling(json_t *out, const char *key)
 {
     static const int shapes[][3] = {{4096, 3072, 768}, {4096, 768, 3072}, {2048, 2048, 2048}};
     double best_rate = 0;
@@ -78,8 +78,7 @@ static double gemm_ceiling(json_t *out)
         xfree(B);
         xfree(C);
     }
-    json_object_set_new(out, "gemm", arr);
-    json_object_set_new(out, "ceiling_gflops", json_real(best_rate));
+    json_object_set_new(out, key, arr);
     return best_rate;
 }
 
@@ -191,7 +190,7 @@ static void synthetic_batch(struct batch *b, int V, int max_pred, uint64_t seed)
     }
 }
 
-static void bench_model(const struct opts *o, double ceiling, json_t *out)
+static void bench_model(const struct opts *o, json_t *out)
 {
     char err[BT_ERR_LEN];
     struct bert_config cfg;
@@ -232,6 +231,14 @@ static void bench_model(const struct opts *o, double ceiling, json_t *out)
     double step = (tf + tb) / o->steps;
     double tps = (double)o->batch * o->seq / step;
     double gf = fl / step / 1e9;
+    /* The ceiling is measured again after the steps and the best of both is used,
+     * so a busy moment during either measurement cannot flatter the fraction. */
+    printf("GEMM ceiling again, after the steps:\n");
+    double ceiling = gemm_ceiling(out, "gemm_after");
+    double before = json_real_value(json_object_get(out, "ceiling_before"));
+    if (before > ceiling)
+        ceiling = before;
+    json_object_set_new(out, "ceiling_gflops", json_real(ceiling));
     printf("step (fwd+bwd): %.3f s (forward %.3f, backward %.3f): %.0f tokens/s, %.1f GFLOP/s, "
            "%.1f%% of the %.1f GFLOP/s GEMM ceiling\n",
            step, tf / o->steps, tb / o->steps, tps, gf, 100 * gf / ceiling, ceiling);
@@ -296,12 +303,12 @@ int main(int argc, char **argv)
     json_object_set_new(out, "threads", json_integer(ops_max_threads()));
     json_object_set_new(out, "backend", json_string(ops_backend_name()));
     printf("bert-bench: %s, %d threads\nGEMM ceiling:\n", ops_backend_name(), ops_max_threads());
-    double ceiling = gemm_ceiling(out);
+    json_object_set_new(out, "ceiling_before", json_real(gemm_ceiling(out, "gemm_before")));
     if (!o.skip_ops) {
         printf("ops at BERT-base shapes:\n");
         bench_ops(out);
     }
-    bench_model(&o, ceiling, out);
+    bench_model(&o, out);
     if (o.json && json_dump_file(out, o.json, JSON_INDENT(2)) != 0)
         bt_die("bert-bench", BT_EIO, "cannot write the --json file");
     json_decref(out);
