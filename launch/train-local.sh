@@ -64,7 +64,9 @@ if [ -n "${SLURM_JOB_ID:-}" ] && [ -n "${SLURM_NTASKS:-}" ] && [ "$ranks" -gt "$
   bt_die "$ranks ranks requested but the allocation $SLURM_JOB_ID has $SLURM_NTASKS tasks (SLURM_NTASKS); hint: -n $SLURM_NTASKS, or a bigger allocation"
 fi
 need=$(( ranks * threads ))
-mpi=(mpirun -np "$ranks")
+# mpirun: a long odls_base_sigkill_timeout leaves ranks time to checkpoint if
+# mpirun itself is signalled (it waits that long twice before SIGKILL).
+mpi=(mpirun -np "$ranks" --mca odls_base_sigkill_timeout "${BT_KILL_WAIT:-30}")
 if [ "$need" -gt "$cores" ]; then
   [ "$over" = 1 ] || bt_die "$ranks ranks x $threads threads need $need cores, $where has $cores; hint: fewer ranks or threads, or --oversubscribe (ranks then share cores)"
   mpi+=(--oversubscribe --bind-to none)
@@ -75,15 +77,49 @@ elif [ "$bind" = core ]; then
 else
   mpi+=(--bind-to none)
 fi
-# On SIGTERM/SIGINT mpirun gives the ranks this long to checkpoint before SIGKILL.
-mpi+=(--mca odls_base_sigkill_timeout "${BT_KILL_WAIT:-30}")
 [ "$(id -u)" -ne 0 ] || export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMP_NUM_THREADS=$threads
 
 echo "train-local: $ranks rank(s) x $threads thread(s) on $where ($cores cores), binding $bind" >&2
 if [ "$dry" = 1 ]; then
   echo "OMP_NUM_THREADS=$OMP_NUM_THREADS${OMP_PROC_BIND:+ OMP_PROC_BIND=$OMP_PROC_BIND OMP_PLACES=$OMP_PLACES}"
-  echo "${mpi[*]} $train $*"
+  echo "${mpi[*]} bash $BT_ROOT/launch/lib/rank-exec.sh STATUS_DIR $train $*"
   exit 0
 fi
-exec "${mpi[@]}" "$train" "$@"
+
+# Ctrl-C, SIGTERM and SIGHUP reach this script only: mpirun runs in its own
+# session, and the ranks are asked to stop through SIGUSR1, which mpirun
+# forwards. They save a checkpoint at the next step boundary and exit 99
+# (rank-exec.sh reports it through $status). A second signal aborts the run.
+status=$(mktemp -d "${TMPDIR:-/tmp}/bt-local.XXXXXX")
+child=""
+asked=0
+cleanup() { rm -rf "$status"; }
+trap cleanup EXIT
+on_signal() {
+  [ -n "$child" ] || exit 130
+  if [ "$asked" = 0 ]; then
+    asked=1
+    echo "train-local: $1: asking the ranks to save a checkpoint and stop (again: abort)" >&2
+    kill -USR1 "$child" 2>/dev/null || true
+  else
+    echo "train-local: $1 again: aborting the run" >&2
+    kill -TERM "$child" 2>/dev/null || true
+  fi
+}
+trap 'on_signal SIGINT' INT
+trap 'on_signal SIGTERM' TERM
+trap 'on_signal SIGHUP' HUP
+setsid -w "${mpi[@]}" bash "$BT_ROOT/launch/lib/rank-exec.sh" "$status" "$train" "$@" </dev/null &
+child=$!
+rc=0
+while :; do
+  wait "$child" && rc=0 || rc=$?
+  kill -0 "$child" 2>/dev/null || break   # a trap interrupted the wait
+done
+if wait "$child" 2>/dev/null; then rc=0; else last=$?; [ "$last" = 127 ] || rc=$last; fi
+if compgen -G "$status/rank.*" >/dev/null; then rc=99; fi
+if [ "$rc" = 99 ]; then
+  echo "train-local: the ranks saved a checkpoint and stopped (exit 99); run the same command again to resume" >&2
+fi
+exit "$rc"
