@@ -258,8 +258,13 @@ def cmd_scaling(out, results, fmt, title):
         key = (r["mode"], int(r["ranks"]), int(r["threads"]))
         train, _ = load_metrics(r["run_dir"])
         st = steady(train)
-        g = groups.setdefault(key, {"gb": int(r["global_batch"]), "mb": int(r["micro_batch"]), "runs": []})
+        g = groups.setdefault(key, {"gb": int(r["global_batch"]), "mb": int(r["micro_batch"]),
+                                    "runs": [], "busy": []})
         g["runs"].append(st)
+        try:
+            g["busy"].append(float(r.get("others_busy", "-")))
+        except ValueError:
+            pass
     md_lines = ["# %s" % title, ""]
     summary = {}
     plot_cmds = {}
@@ -276,12 +281,14 @@ def cmd_scaling(out, results, fmt, title):
             comm = median([s["comm_share"] for s in runs])
             tstep = median([s["t_step"] for s in runs])
             spread = (max(s["tokens_per_s"] for s in runs) - min(s["tokens_per_s"] for s in runs)) / tps
-            table.append([k[1], k[2], k[1] * k[2], g["gb"], g["mb"], tps, tstep, comm, len(runs), spread])
+            busy = max(g["busy"]) if g["busy"] else None
+            table.append([k[1], k[2], k[1] * k[2], g["gb"], g["mb"], tps, tstep, comm, len(runs), spread,
+                          busy])
         base = [t for t in table if (t[0], t[1]) == (base_key[1], base_key[2])][0]
         for t in table:
             speedup = t[5] / base[5]
             eff = speedup / (t[2] / base[2])
-            t.extend([speedup, eff])
+            t.extend([speedup, eff])   # t[11], t[12]
         md_lines += [
             "## %s scaling" % mode.capitalize(), "",
             ("Fixed global batch (%d sequences): more cores share the same work." % table[0][3])
@@ -290,27 +297,32 @@ def cmd_scaling(out, results, fmt, title):
              "with the cores." % (table[0][3] // table[0][2])),
             "",
             "| ranks | threads | cores | global batch | micro-batch/rank | tokens/s | step (s) "
-            "| speedup | efficiency | exposed comm | runs (spread) |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| speedup | efficiency | exposed comm | runs (spread) | other load |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
         ]
         for t in table:
-            md_lines.append("| %d | %d | %d | %d | %d | %s | %.3f | %.2fx | %.1f%% | %.1f%% | %d (%.0f%%) |" % (
-                t[0], t[1], t[2], t[3], t[4], fmt_int(t[5]), t[6], t[10], 100 * t[11], 100 * t[7],
-                t[8], 100 * t[9]))
+            md_lines.append("| %d | %d | %d | %d | %d | %s | %.3f | %.2fx | %.1f%% | %.1f%% | %d (%.0f%%) | %s |" % (
+                t[0], t[1], t[2], t[3], t[4], fmt_int(t[5]), t[6], t[11], 100 * t[12], 100 * t[7],
+                t[8], 100 * t[9], "-" if t[10] is None else "%.2f" % t[10]))
         md_lines.append("")
         # the headline figure: efficiency at the largest rank count (threads 1 if present)
         max_r = max(t[0] for t in table)
         cand = sorted([t for t in table if t[0] == max_r], key=lambda t: t[1])
-        summary[mode] = (cand[0][0], cand[0][1], cand[0][11])
+        summary[mode] = (cand[0][0], cand[0][1], cand[0][12])
         dat = "scaling_%s.dat" % mode
         with open(os.path.join(out, dat), "w") as f:
             f.write("# ranks threads cores tokens_per_s speedup efficiency comm_share\n")
             for t in sorted(table, key=lambda t: (t[1], t[0])):
-                f.write("%d %d %d %.3f %.5f %.5f %.5f\n" % (t[0], t[1], t[2], t[5], t[10], t[11], t[7]))
+                f.write("%d %d %d %.3f %.5f %.5f %.5f\n" % (t[0], t[1], t[2], t[5], t[11], t[12], t[7]))
             f.write("\n\n")
         plot_cmds[mode] = (dat, sorted(set(t[1] for t in table)), max(t[2] for t in table), base[5] / base[2])
     if not summary:
         fail("no strong or weak runs in %s" % results)
+    busiest = max([b for g in groups.values() for b in g["busy"]] or [0.0])
+    if busiest > 0.3:
+        md_lines += ["> **Warning:** other processes kept up to %.2f CPUs busy during this sweep; "
+                     "runs that share cores with other work understate multi-core throughput. "
+                     "Rerun on an idle machine (or with --repeat) before drawing conclusions." % busiest, ""]
     md_lines.append("## Headline")
     md_lines.append("")
     for mode, (r, th, eff) in summary.items():
@@ -320,7 +332,9 @@ def cmd_scaling(out, results, fmt, title):
                  "mode (fewest cores); efficiency = speedup / (cores / baseline cores). tokens/s, step "
                  "time and exposed communication (time the step waits for the gradient all-reduce, "
                  "as a share of the step) are medians over the runs, measured after the first logged "
-                 "interval. spread = (max - min) / median of tokens/s over the runs.", "",
+                 "interval. spread = (max - min) / median of tokens/s over the runs. other load: "
+                 "CPUs kept busy by other processes just before the run (highest over the runs; "
+                 "sampled for 1 s by launch/scaling, local runs only).", "",
                  "![tokens/s and efficiency against cores](scaling.%s)" % fmt, ""]
     md = os.path.join(out, "scaling.md")
     with open(md, "w") as f:
