@@ -26,7 +26,7 @@ t_start=$SECONDS
 interrupted=0
 
 step() { printf '\n== %s\n' "$*"; }
-die() { echo "quickstart.sh: error: $*" >&2; exit "${2:-1}"; }
+die() { echo "quickstart.sh: error: $1" >&2; exit "${2:-1}"; }
 abs() { case "$1" in /*) echo "$1" ;; *) echo "$root/$1" ;; esac; }
 jval() {  # jval KEY < jsonl line: the number after "KEY":
   sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p"

@@ -43,9 +43,9 @@ while [ $# -gt 0 ]; do
     *) bt_die "unexpected argument '$1'; hint: bash launch/submit.sh --help" ;;
   esac
 done
-for v in nodes rpn threads; do
-  bt_is_uint "${!v}" || bt_die "$v '${!v}' is not a positive integer"
-done
+bt_is_uint "$nodes" || bt_die "--nodes '$nodes' is not a positive integer"
+bt_is_uint "$rpn" || bt_die "--ranks-per-node '$rpn' is not a positive integer"
+bt_is_uint "$threads" || bt_die "--threads '$threads' is not a positive integer"
 [ $# -gt 0 ] || bt_die "no bert-train arguments; hint: bash launch/submit.sh --help"
 bt_need_slurm
 bt_bin bert-train >/dev/null
