@@ -41,6 +41,31 @@ void rng_block(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t out[4]
     philox4x32(ctr, key, out);
 }
 
+void rng_blocks(uint32_t *restrict out, uint64_t seed, uint64_t stream, uint64_t first, int n)
+{
+    uint32_t s2 = (uint32_t)stream, s3 = (uint32_t)(stream >> 32);
+    uint32_t k0i = (uint32_t)seed, k1i = (uint32_t)(seed >> 32);
+    for (int i = 0; i < n; i++) {
+        uint64_t ctr = first + (uint64_t)i;
+        uint32_t c0 = (uint32_t)ctr, c1 = (uint32_t)(ctr >> 32), c2 = s2, c3 = s3;
+        uint32_t k0 = k0i, k1 = k1i;
+        for (int r = 0; r < 10; r++) {
+            uint64_t p0 = (uint64_t)PHILOX_M0 * c0, p1 = (uint64_t)PHILOX_M1 * c2;
+            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+            c1 = (uint32_t)p1;
+            c3 = (uint32_t)p0;
+            c0 = n0;
+            c2 = n2;
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        out[4 * i] = c0;
+        out[4 * i + 1] = c1;
+        out[4 * i + 2] = c2;
+        out[4 * i + 3] = c3;
+    }
+}
+
 uint64_t rng_u64(uint64_t seed, uint64_t stream, uint64_t counter)
 {
     uint32_t o[4];

@@ -14,6 +14,9 @@ void philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 /* Four 32-bit words for block `counter` of (seed, stream). */
 void rng_block(uint64_t seed, uint64_t stream, uint64_t counter, uint32_t out[4]);
 uint64_t rng_u64(uint64_t seed, uint64_t stream, uint64_t counter);
+/* n consecutive blocks (counters first .. first+n-1) into out[4n]; a loop the
+ * compiler vectorises, for bulk draws (dropout masks). Same values as rng_block. */
+void rng_blocks(uint32_t *out, uint64_t seed, uint64_t stream, uint64_t first, int n);
 /* Uniform in [0, 1) with 24 random bits (exactly representable as float). */
 float rng_uniform(uint64_t seed, uint64_t stream, uint64_t counter);
 /* Uniform integer in [0, n), n > 0 (64-bit multiply-shift; bias < 2^-32). */

@@ -12,6 +12,22 @@ static inline uint32_t threshold(float p)
     return t >= 4294967295.0 ? 0xffffffffu : (uint32_t)t;
 }
 
+#define DROP_CHUNK 256 /* elements per batch of draws */
+
+/* Elements [j0, j0 + n) of one row whose draws start at index idx0 of its key's
+ * stream: draws are made in bulk (vectorised Philox), then applied. */
+static void drop_span(float *restrict y, const float *x, int n, uint64_t idx0, uint64_t seed,
+                      uint64_t stream, uint32_t thr, float scale)
+{
+    uint32_t draws[DROP_CHUNK + 8];
+    uint64_t first = idx0 / 4;
+    int skip = (int)(idx0 % 4), blocks = (skip + n + 3) / 4;
+    rng_blocks(draws, seed, stream, first, blocks);
+    const uint32_t *d = draws + skip;
+    for (int j = 0; j < n; j++)
+        y[j] = d[j] < thr ? 0.0f : x[j] * scale;
+}
+
 void dropout_apply(float *out, const float *inp, int rows, int cols, int rows_per_key,
                    uint64_t site, const struct dropout_cfg *cfg)
 {
@@ -26,17 +42,10 @@ void dropout_apply(float *out, const float *inp, int rows, int cols, int rows_pe
     for (int r = 0; r < rows; r++) {
         uint64_t stream = rng_stream(site, cfg->keys[r / rows_per_key], 0);
         uint64_t base = (uint64_t)(r % rows_per_key) * (uint64_t)cols;
-        const float *x = inp + (size_t)r * cols;
-        float *y = out + (size_t)r * cols;
-        uint32_t draw[4];
-        uint64_t block = UINT64_MAX;
-        for (int j = 0; j < cols; j++) {
-            uint64_t idx = base + (uint64_t)j;
-            if (idx / 4 != block) {
-                block = idx / 4;
-                rng_block(cfg->seed, stream, block, draw);
-            }
-            y[j] = draw[idx % 4] < thr ? 0.0f : x[j] * scale;
+        for (int j0 = 0; j0 < cols; j0 += DROP_CHUNK) {
+            int n = cols - j0 < DROP_CHUNK ? cols - j0 : DROP_CHUNK;
+            drop_span(out + (size_t)r * cols + j0, inp + (size_t)r * cols + j0, n,
+                      base + (uint64_t)j0, cfg->seed, stream, thr, scale);
         }
     }
 }

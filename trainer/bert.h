@@ -17,6 +17,7 @@
 #include "batch.h"
 #include "bert_config.h"
 #include "dropout.h"
+#include "safetensors.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -88,9 +89,10 @@ void bert_init_weights(struct bert_model *m, uint64_t seed);
  * with the right shape (tied decoder copies are optional; extra tensors are
  * ignored). Errors name the file and tensor. */
 int bert_load_safetensors(struct bert_model *m, const char *path, char *err) BT_WUR;
-/* Writes the parameters as an HF state dict (HF names, Q/K/V split, tied
- * decoder included) to path. */
-int bert_save_safetensors(const struct bert_model *m, const void *slab, const char *path,
+/* Writes the parameters of slab as an HF state dict (HF names, Q/K/V split,
+ * tied decoder included), followed by `extra` tensors (task heads) as given. */
+int bert_save_safetensors(const struct bert_model *m, const void *slab,
+                          const struct st_out *extra, int n_extra, const char *path,
                           char *err) BT_WUR;
 /* The table entry whose HF name (or part name) is `name`, with its part index. */
 const struct tensor_desc *bert_find_tensor(const struct bert_model *m, const char *name,

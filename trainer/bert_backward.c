@@ -59,8 +59,8 @@ static void encoder_backward(struct bert_model *m, struct bert_acts *a, const st
     const struct bert_params *p = &m->p;
     struct bert_params *g = &m->g;
     int N = a->N, T = a->T, C = c->hidden_size, E = c->embedding_size;
-    struct dropout_cfg hdc = {c->hidden_dropout, st->seed, a->keys};
-    struct dropout_cfg adc = {c->attn_dropout, st->seed, a->keys};
+    struct dropout_cfg hdc = {(float)c->hidden_dropout, st->seed, a->keys};
+    struct dropout_cfg adc = {(float)c->attn_dropout, st->seed, a->keys};
     const struct dropout_cfg *hd = hdc.p > 0 ? &hdc : NULL;
     const struct dropout_cfg *ad = adc.p > 0 ? &adc : NULL;
 
@@ -115,7 +115,7 @@ void bert_backward(struct bert_model *m, struct bert_acts *a, const struct batch
     int N = a->N, B = a->B, C = c->hidden_size, E = c->embedding_size;
     int V = c->vocab_size, Mp = a->Mp;
     BT_CHECK(st->train, "bert_backward needs a training forward");
-    struct dropout_cfg cdc = {c->classifier_dropout, st->seed, a->keys};
+    struct dropout_cfg cdc = {(float)c->classifier_dropout, st->seed, a->keys};
 
     memset(a->dx, 0, sizeof(float) * (size_t)N * C);
     /* MLM head: decoder tied to the word embeddings. */

@@ -27,7 +27,7 @@ static int get_int(const json_t *j, const char *key, int required, int dflt, int
     return BT_OK;
 }
 
-static int get_prob(const json_t *j, const char *key, double dflt, float *out, const char *where,
+static int get_prob(const json_t *j, const char *key, double dflt, double *out, const char *where,
                     char *err)
 {
     double v = dflt;
@@ -37,7 +37,7 @@ static int get_prob(const json_t *j, const char *key, double dflt, float *out, c
     if (v < 0 || v >= 1)
         return bt_errf(err, BT_EUSAGE, "%s: key '%s' is %g, expected a probability in [0, 1)",
                        where, key, v);
-    *out = (float)v;
+    *out = v;
     return BT_OK;
 }
 
@@ -100,8 +100,8 @@ int bert_config_from_json(struct bert_config *c, const void *json, const char *w
         return rc;
     if (!(eps > 0 && eps < 1))
         return bt_errf(err, BT_EUSAGE, "%s: layer_norm_eps %g must be in (0, 1)", where, eps);
-    c->layer_norm_eps = (float)eps;
-    c->initializer_range = (float)init;
+    c->layer_norm_eps = eps;
+    c->initializer_range = init;
     const char *pet;
     if ((rc = jsonu_get_str(j, "position_embedding_type", 0, &pet, where, err)) < 0)
         return rc;
@@ -170,7 +170,8 @@ char *bert_config_to_json(const struct bert_config *c)
         json_object_set_new(j, "classifier_dropout_prob", json_real(c->classifier_dropout));
     }
     json_object_set_new(j, "tie_word_embeddings", json_true());
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+    /* 15 significant digits print config values as written (0.1, not 0.1000...01). */
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
     json_decref(j);
     return s;
 }

@@ -24,9 +24,9 @@ struct bert_config {
     int num_hidden_groups;       /* ALBERT */
     int inner_group_num;         /* ALBERT */
     int act;                     /* enum act_kind */
-    float hidden_dropout, attn_dropout, classifier_dropout;
-    float layer_norm_eps;
-    float initializer_range;
+    double hidden_dropout, attn_dropout, classifier_dropout; /* as written in config.json */
+    double layer_norm_eps;
+    double initializer_range;
     int pad_token_id;
 };
 

@@ -76,7 +76,7 @@ static void encoder_layer_forward(const struct bert_model *m, struct bert_acts *
         dropout_apply(a->tmp, a->tmp, N, C, T, drop_site(SITE_ATTN_OUT, l), hd);
     residual_forward(x->sum1, a->tmp, in, (size_t)N * C);
     layernorm_forward(x->x1, x->mean1, x->rstd1, x->sum1, p->ln1_w, p->ln1_b, N, C,
-                      c->layer_norm_eps);
+                      (float)c->layer_norm_eps);
     linear_forward(x->pre, x->x1, p->fi_w, p->fi_b, N, C, F);
     act_forward(x->act, x->pre, (size_t)N * F, (enum act_kind)c->act);
     linear_forward(a->tmp, x->act, p->fo_w, p->fo_b, N, F, C);
@@ -84,7 +84,7 @@ static void encoder_layer_forward(const struct bert_model *m, struct bert_acts *
         dropout_apply(a->tmp, a->tmp, N, C, T, drop_site(SITE_FFN_OUT, l), hd);
     residual_forward(x->sum2, a->tmp, x->x1, (size_t)N * C);
     layernorm_forward(a->xs[l + 1], x->mean2, x->rstd2, x->sum2, p->ln2_w, p->ln2_b, N, C,
-                      c->layer_norm_eps);
+                      (float)c->layer_norm_eps);
 }
 
 void bert_encoder_forward(struct bert_model *m, struct bert_acts *a, const struct batch *b,
@@ -94,15 +94,15 @@ void bert_encoder_forward(struct bert_model *m, struct bert_acts *a, const struc
     const struct bert_params *p = &m->p;
     int N = a->N, T = a->T, C = c->hidden_size, E = c->embedding_size;
     prepare_inputs(m, a, b, st);
-    struct dropout_cfg hdc = {c->hidden_dropout, st->seed, a->keys};
-    struct dropout_cfg adc = {c->attn_dropout, st->seed, a->keys};
+    struct dropout_cfg hdc = {(float)c->hidden_dropout, st->seed, a->keys};
+    struct dropout_cfg adc = {(float)c->attn_dropout, st->seed, a->keys};
     const struct dropout_cfg *hd = st->train && hdc.p > 0 ? &hdc : NULL;
     const struct dropout_cfg *ad = st->train && adc.p > 0 ? &adc : NULL;
 
     embedding_forward(a->emb_sum, b->input_ids, a->pos, b->token_type_ids, p->wte, p->wpe, p->wtt,
                       N, E);
     layernorm_forward(a->emb_out, a->emb_mean, a->emb_rstd, a->emb_sum, p->emb_ln_w, p->emb_ln_b,
-                      N, E, c->layer_norm_eps);
+                      N, E, (float)c->layer_norm_eps);
     if (hd)
         dropout_apply(a->emb_out, a->emb_out, N, E, T, drop_site(SITE_EMB, 0), hd);
     if (c->type == MODEL_ALBERT)
@@ -137,7 +137,7 @@ void bert_forward(struct bert_model *m, struct bert_acts *a, const struct batch 
     linear_forward(a->mt1, a->mg, p->mlm_w, p->mlm_b, Mp, C, E);
     act_forward(a->mt2, a->mt1, (size_t)Mp * E, (enum act_kind)c->act);
     layernorm_forward(a->mt3, a->mmean, a->mrstd, a->mt2, p->mlm_ln_w, p->mlm_ln_b, Mp, E,
-                      c->layer_norm_eps);
+                      (float)c->layer_norm_eps);
     linear_forward(a->logits, a->mt3, p->wte, p->mlm_bias, Mp, E, V);
     r->mlm_loss_sum += xent_forward_backward(st->train ? a->dlogits : NULL, a->logits, a->pred_lab,
                                              Mp, V, st->mlm_scale, &r->mlm_count,
@@ -146,7 +146,7 @@ void bert_forward(struct bert_model *m, struct bert_acts *a, const struct batch 
         return;
     /* Pooler (tanh of the [CLS] row) and the NSP / SOP classifier. */
     bert_pooler_forward(m, a);
-    struct dropout_cfg cdc = {c->classifier_dropout, st->seed, a->keys};
+    struct dropout_cfg cdc = {(float)c->classifier_dropout, st->seed, a->keys};
     const float *pin = a->pooled;
     if (c->type == MODEL_ALBERT && st->train && cdc.p > 0) {
         dropout_apply(a->pooled_drop, a->pooled, B, C, 1, drop_site(SITE_CLS, 0), &cdc);

@@ -205,7 +205,7 @@ void bert_free(struct bert_model *m)
 
 void bert_init_weights(struct bert_model *m, uint64_t seed)
 {
-    float sd = m->cfg.initializer_range;
+    double sd = m->cfg.initializer_range;
     for (int i = 0; i < m->n_tensors; i++) {
         const struct tensor_desc *t = &m->tensors[i];
         float *x = m->params + t->offset;
@@ -267,11 +267,11 @@ static const char *tied_decoder_name(enum model_type t, int bias)
     return names[t][bias];
 }
 
-int bert_save_safetensors(const struct bert_model *m, const void *slab, const char *path,
-                          char *err)
+int bert_save_safetensors(const struct bert_model *m, const void *slab,
+                          const struct st_out *extra, int n_extra, const char *path, char *err)
 {
     const float *base = slab;
-    struct st_out *outs = xcalloc((size_t)m->n_tensors * 3 + 2, sizeof *outs);
+    struct st_out *outs = xcalloc((size_t)(m->n_tensors * 3 + 2 + n_extra), sizeof *outs);
     int n = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         const struct tensor_desc *t = &m->tensors[i];
@@ -295,6 +295,8 @@ int bert_save_safetensors(const struct bert_model *m, const void *slab, const ch
                                 {wte->shape[0], wte->shape[1]}, base + wte->offset};
     outs[n++] = (struct st_out){tied_decoder_name(m->cfg.type, 1), 1, {bias->shape[0]},
                                 base + bias->offset};
+    for (int i = 0; i < n_extra; i++)
+        outs[n++] = extra[i];
     int rc = st_write_f32(path, outs, n, err);
     xfree(outs);
     return rc;

@@ -29,7 +29,7 @@ static const struct key_def keys[] = {
     {"mask_prob", K_NUM, O(mask_prob), 0.15, 0.0, 1.0, NULL, NULL, 0},
     {"short_seq_prob", K_NUM, O(short_seq_prob), 0.1, 0.0, 1.0, NULL, NULL, 0},
     {"global_batch_size", K_INT, O(global_batch_size), 32, 1, 1e9, NULL, NULL, 0},
-    {"micro_batch_size", K_INT, O(micro_batch_size), 16, 1, 1e9, NULL, NULL, 0},
+    {"micro_batch_size", K_INT, O(micro_batch_size), 16, 1, 1e9, NULL, NULL, 1},
     {"total_steps", K_INT, O(total_steps), 1000, 1, 1e15, NULL, NULL, 1},
     {"optimizer", K_STR, O(optimizer), 0, 0, 0, "adamw", "adamw|lamb", 0},
     {"lr", K_NUM, O(lr), 1e-4, 0.0, 10.0, NULL, NULL, 0},
@@ -216,9 +216,6 @@ int recipe_validate(const struct recipe *r, char *err)
     if (r->max_pred > r->seq_len)
         return bt_errf(err, BT_EUSAGE, "max_pred %ld exceeds seq_len %ld", r->max_pred,
                        r->seq_len);
-    if (r->warmup_steps > r->total_steps)
-        return bt_errf(err, BT_EUSAGE, "warmup_steps %ld exceeds total_steps %ld",
-                       r->warmup_steps, r->total_steps);
     if (r->beta1 >= 1.0 || r->beta2 >= 1.0)
         return bt_errf(err, BT_EUSAGE, "beta1 and beta2 must be < 1");
     return BT_OK;
@@ -249,11 +246,17 @@ int recipe_key_is_safe_to_change(const char *key)
     return k && k->safe;
 }
 
-int recipe_diff(const struct recipe *a, const struct recipe *b, char *changed, size_t n)
+static void append_key(char *buf, size_t n, const char *key)
 {
-    int safe = 1;
-    size_t used = 0;
-    changed[0] = '\0';
+    size_t used = strlen(buf);
+    if (used + strlen(key) + 3 < n)
+        snprintf(buf + used, n - used, "%s%s", used ? ", " : "", key);
+}
+
+int recipe_diff(const struct recipe *a, const struct recipe *b, char *changed, char *unsafe,
+                size_t n)
+{
+    changed[0] = unsafe[0] = '\0';
     for (size_t i = 0; i < N_KEYS; i++) {
         const char *fa = (const char *)a + keys[i].offset, *fb = (const char *)b + keys[i].offset;
         size_t sz = keys[i].type == K_STR   ? RECIPE_STR_LEN
@@ -263,10 +266,9 @@ int recipe_diff(const struct recipe *a, const struct recipe *b, char *changed, s
         int differ = keys[i].type == K_STR ? strcmp(fa, fb) != 0 : memcmp(fa, fb, sz) != 0;
         if (!differ)
             continue;
-        safe &= keys[i].safe;
-        int w = snprintf(changed + used, n - used, "%s%s", used ? ", " : "", keys[i].key);
-        if (w > 0 && used + (size_t)w < n)
-            used += (size_t)w;
+        append_key(changed, n, keys[i].key);
+        if (!keys[i].safe)
+            append_key(unsafe, n, keys[i].key);
     }
-    return safe;
+    return unsafe[0] == '\0';
 }

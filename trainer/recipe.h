@@ -38,8 +38,10 @@ int recipe_validate(const struct recipe *r, char *err) BT_WUR;
 char *recipe_to_json(const struct recipe *r);
 /* Keys that may change on resume without changing the run's results. */
 int recipe_key_is_safe_to_change(const char *key);
-/* Compares two recipes: fills `changed` with "key" names that differ (comma separated);
+/* Compares two recipes: fills `changed` with the names of the keys that differ and
+ * `unsafe` with those among them that may not change on resume (comma separated);
  * returns 1 when only safe keys differ, 0 otherwise. */
-int recipe_diff(const struct recipe *a, const struct recipe *b, char *changed, size_t n);
+int recipe_diff(const struct recipe *a, const struct recipe *b, char *changed, char *unsafe,
+                size_t n);
 
 #endif

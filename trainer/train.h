@@ -4,6 +4,7 @@
 #define BT_TRAIN_H
 
 #include "bert.h"
+#include "ckpt_writer.h"
 #include "grad_sync.h"
 #include "loader.h"
 #include "metrics.h"
@@ -48,15 +49,24 @@ struct trainer {
     double t_start;
     struct step_metrics last;      /* the most recent step's metrics */
     double first_loss;             /* loss of the first step this process ran */
+    struct ckpt_writer writer;     /* rank 0 */
+    long resumed_from;             /* step of the checkpoint resumed from, -1 for a fresh run */
 };
 
 /* Parses argv into a; BT_EUSAGE with a message for bad usage. */
 int train_parse_args(struct train_args *a, int argc, char **argv, char *err) BT_WUR;
-/* Everything before the first step: configs, validation, data, model, optimizer. */
+/* Local checks and set-up, no communication: configs, validation, loaders, run dir. */
 int train_setup(struct trainer *t, char *err) BT_WUR;
+/* Collective set-up after every rank passed train_setup: model, optimizer, and
+ * either a fresh initialisation (rank 0, broadcast) or the resume from the
+ * newest checkpoint that loads (rank 0 reads, everyone receives). */
+int train_init_state(struct trainer *t, char *err) BT_WUR;
 void train_teardown(struct trainer *t);
-/* Runs steps until total_steps (or an error). */
-int train_run(struct trainer *t, char *err) BT_WUR;
+/* Part of train_init_state: fresh start or resume, metrics file, loader position. */
+int train_resume(struct trainer *t, char *err) BT_WUR;
+/* Runs steps until total_steps, an error, or a stop signal (*stopped = 1: a
+ * checkpoint was saved; exit with TRAIN_EXIT_PREEMPTED). */
+int train_run(struct trainer *t, int *stopped, char *err) BT_WUR;
 /* Forward-only pass over eval_batches micro-batches of the eval loader. */
 int train_evaluate(struct trainer *t, struct eval_metrics *out, char *err) BT_WUR;
 

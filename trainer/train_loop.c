@@ -1,10 +1,12 @@
 /* train_loop.c - one optimizer step (micro-batches, forward, backward with the
  * overlapped all-reduce, global loss normalisation, non-finite guard, update),
  * periodic evaluation, divergence checks and metrics. */
+#include "ckpt_dir.h"
 #include "comm.h"
 #include "log.h"
 #include "reduce.h"
 #include "schedule.h"
+#include "signals.h"
 #include "timer.h"
 #include "train.h"
 
@@ -35,6 +37,7 @@ struct step_result {
     double t_data, t_fwd, t_bwd, t_comm, t_opt;
     double tokens;
     int skipped;
+    int stop;       /* some rank received a stop signal */
 };
 
 static int train_step(struct trainer *t, struct step_result *sr, char *err)
@@ -68,9 +71,11 @@ static int train_step(struct trainer *t, struct step_result *sr, char *err)
     }
     if (t->world > 1)
         sr->t_comm = grad_sync_finish(&t->gs);
-    double s[4] = {res.mlm_loss_sum, res.nsp_loss_sum, (double)res.mlm_correct,
-                   (double)res.nsp_correct};
-    comm_allreduce_sum_f64(s, 4);
+    /* One all-reduce carries the loss sums and the ranks' stop requests. */
+    double s[5] = {res.mlm_loss_sum, res.nsp_loss_sum, (double)res.mlm_correct,
+                   (double)res.nsp_correct, signals_pending() ? 1.0 : 0.0};
+    comm_allreduce_sum_f64(s, 5);
+    sr->stop = s[4] > 0;
     sr->mlm_loss = cnt[0] ? s[0] / (double)cnt[0] : 0.0;
     sr->mlm_acc = cnt[0] ? s[2] / (double)cnt[0] : 0.0;
     sr->nsp_loss = cnt[1] ? s[1] / (double)cnt[1] : -1.0;
@@ -183,10 +188,36 @@ static int log_step(struct trainer *t, const struct step_result *sr, char *err)
     return metrics_write(t->metrics, &m, t->metrics_path, err);
 }
 
-int train_run(struct trainer *t, char *err)
+/* Saves a checkpoint of the current step (rank 0). */
+static int save(struct trainer *t, int background, char *err)
 {
+    if (t->rank != 0)
+        return BT_OK;
+    struct data_state ds = loader_state(t->loader);
+    struct train_state st = {.step = t->step, .skipped = t->skipped, .opt_t = t->opt.t,
+                             .samples = t->samples, .data_epoch = ds.epoch,
+                             .data_sample = ds.sample, .world = t->world,
+                             .threads = t->threads};
+    return ckpt_writer_save(&t->writer, t->m.params, t->opt.m, t->opt.v, &t->rc, &st, background,
+                            err);
+}
+
+/* All ranks agree on the status of a rank-0 action. */
+static int agree_rank0(int rc)
+{
+    int64_t v = rc;
+    comm_bcast(&v, sizeof v, 0);
+    return (int)v;
+}
+
+int train_run(struct trainer *t, int *stopped, char *err)
+{
+    *stopped = 0;
     t->t_start = timer_now();
     long first = t->step;
+    if (t->step >= t->rc.total_steps && t->rank == 0)
+        printf("the run is already complete at step %ld (total_steps %ld)\n", t->step,
+               t->rc.total_steps);
     while (t->step < t->rc.total_steps) {
         double s0 = timer_now();
         struct step_result sr;
@@ -219,12 +250,37 @@ int train_run(struct trainer *t, char *err)
         if (t->world > 1 && t->rc.check_every && t->step % t->rc.check_every == 0)
             if ((rc = check_divergence(t, err)) != BT_OK)
                 return rc;
+        if (sr.stop) {
+            if ((rc = agree_rank0(save(t, 0, err))) != BT_OK)
+                return err[0] ? rc : bt_errf(err, rc, "saving the checkpoint failed on rank 0");
+            if (t->rank == 0)
+                printf("stop requested by a signal: checkpoint %s/checkpoints/step_%08ld saved; "
+                       "rerun the same command to resume (exit %d)\n",
+                       t->args.run_dir, t->step, TRAIN_EXIT_PREEMPTED);
+            *stopped = 1;
+            return BT_OK;
+        }
+        if (t->rc.checkpoint_every && t->step % t->rc.checkpoint_every == 0 &&
+            t->step < t->rc.total_steps && (rc = save(t, 1, err)) != BT_OK)
+            return rc;
+        if (t->rank == 0 && (rc = ckpt_writer_poll(&t->writer, err)) != BT_OK)
+            return rc;
     }
+    int rc = BT_OK;
+    if (t->step > first || t->resumed_from < 0)
+        rc = save(t, 0, err);
+    if (t->rank == 0 && rc == BT_OK)
+        rc = ckpt_writer_wait(&t->writer, err);
+    if ((rc = agree_rank0(rc)) != BT_OK)
+        return err[0] ? rc : bt_errf(err, rc, "saving the final checkpoint failed on rank 0");
     if (t->rank == 0) {
         double el = timer_now() - t->t_start;
-        printf("done: %ld steps in %.1f s; loss %.4f -> %.4f; %.0f tokens/s; %ld skipped\n",
+        char where[4200];
+        ckpt_dir_step_path(where, sizeof where, t->args.run_dir, t->step, 0);
+        printf("done: %ld steps in %.1f s; loss %.4f -> %.4f; %.0f tokens/s; %ld skipped\n"
+               "checkpoint: %s\n",
                t->step - first, el, t->first_loss, t->last.loss, t->last.tokens_per_s,
-               t->skipped);
+               t->skipped, where);
     }
     return BT_OK;
 }

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mem.h"
 #include "ops.h"
+#include "signals.h"
 #include "timer.h"
 #include "train.h"
 
@@ -77,8 +78,11 @@ int main(int argc, char **argv)
     int rc = train_parse_args(&t.args, argc, argv, err);
     if (rc == BT_OK)
         rc = train_setup(&t, err);
-    int rank0_failed;
-    int all = agree(rc, t.rank, &rank0_failed);
+    int rank0_failed, all = agree(rc, t.rank, &rank0_failed);
+    if (all == BT_OK) {
+        rc = train_init_state(&t, err);
+        all = agree(rc, t.rank, &rank0_failed);
+    }
     if (all != BT_OK) {
         /* Rank 0 speaks for failures every rank sees; another rank only for its own. */
         if (rc != BT_OK && (t.rank == 0 || !rank0_failed))
@@ -88,7 +92,9 @@ int main(int argc, char **argv)
         comm_finalize();
         return bt_exit_code(all);
     }
-    rc = train_run(&t, err);
+    signals_install();
+    int stopped = 0;
+    rc = train_run(&t, &stopped, err);
     if (rc != BT_OK) {
         fprintf(stderr, "[rank %d] bert-train: %s\n", t.rank, err);
         comm_abort(bt_exit_code(rc));
@@ -96,5 +102,5 @@ int main(int argc, char **argv)
     train_teardown(&t);
     ops_shutdown();
     comm_finalize();
-    return 0;
+    return stopped ? TRAIN_EXIT_PREEMPTED : 0;
 }

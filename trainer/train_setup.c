@@ -78,13 +78,7 @@ static int prepare_run_dir(struct trainer *t, char *err)
     if (access(t->args.run_dir, W_OK) != 0)
         return bt_errf(err, BT_EIO, "%s: run directory is not writable: %s", t->args.run_dir,
                        strerror(errno));
-    if (t->rank != 0)
-        return BT_OK;
     snprintf(t->metrics_path, sizeof t->metrics_path, "%s/metrics.jsonl", t->args.run_dir);
-    t->metrics = fopen(t->metrics_path, "a");
-    if (!t->metrics)
-        return bt_errf(err, BT_EIO, "%s: cannot open for appending: %s", t->metrics_path,
-                       strerror(errno));
     return BT_OK;
 }
 
@@ -120,7 +114,7 @@ int train_setup(struct trainer *t, char *err)
     if (rc != BT_OK)
         return rc;
     if (t->rc.dropout >= 0)
-        t->cfg.hidden_dropout = t->cfg.attn_dropout = (float)t->rc.dropout;
+        t->cfg.hidden_dropout = t->cfg.attn_dropout = t->rc.dropout;
     if ((rc = check_combination(t, err)) != BT_OK)
         return rc;
     t->accum = (int)(t->rc.global_batch_size / ((long)t->world * t->rc.micro_batch_size));
@@ -132,28 +126,36 @@ int train_setup(struct trainer *t, char *err)
                          t->world * (int)t->rc.micro_batch_size, 0, err);
     if (rc == BT_OK)
         rc = prepare_run_dir(t, err);
-    if (rc != BT_OK)
-        return rc;
+    return rc;
+}
 
+int train_init_state(struct trainer *t, char *err)
+{
     bert_init(&t->m, &t->cfg);
-    if (t->rank == 0)
-        bert_init_weights(&t->m, (uint64_t)t->rc.seed);
-    comm_bcast(t->m.params, t->m.n_params * sizeof(float), 0);
     optimizer_init(&t->opt, &t->m, &t->rc);
     grad_sync_init(&t->gs, &t->m, t->world);
+    int rc = train_resume(t, err);
+    if (rc != BT_OK)
+        return rc;
     t->acts = bert_acts_alloc(&t->m, (int)t->rc.micro_batch_size, (int)t->rc.seq_len,
                               (int)t->rc.max_pred);
     t->mb = xcalloc((size_t)t->accum, sizeof *t->mb);
     for (int a = 0; a < t->accum; a++)
         batch_alloc(&t->mb[a], (int)t->rc.micro_batch_size, (int)t->rc.seq_len,
                     (int)t->rc.max_pred);
-    if (t->rank == 0)
+    if (t->rank == 0) {
+        struct ckpt_write_opts wo = {.threads = 1, .level = 1, .byte_planes = 1};
+        ckpt_writer_init(&t->writer, &t->m, t->args.run_dir, t->rc.keep_checkpoints,
+                         t->rc.permanent_every, &wo);
         print_configuration(t);
+    }
     return BT_OK;
 }
 
 void train_teardown(struct trainer *t)
 {
+    if (t->rank == 0 && t->writer.m)
+        ckpt_writer_free(&t->writer);
     if (t->metrics)
         fclose(t->metrics);
     if (t->loader)

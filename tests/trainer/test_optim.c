@@ -213,11 +213,14 @@ static void test_recipe(void **state)
     b = a;
     b.total_steps = 5000;
     b.log_every = 1;
-    char changed[256];
-    assert_int_equal(recipe_diff(&a, &b, changed, sizeof changed), 1);
+    char changed[256], unsafe[256];
+    assert_int_equal(recipe_diff(&a, &b, changed, unsafe, sizeof changed), 1);
     assert_string_equal(changed, "total_steps, log_every");
+    assert_string_equal(unsafe, "");
     b.lr = 1;
-    assert_int_equal(recipe_diff(&a, &b, changed, sizeof changed), 0);
+    assert_int_equal(recipe_diff(&a, &b, changed, unsafe, sizeof changed), 0);
+    assert_string_equal(changed, "total_steps, lr, log_every");
+    assert_string_equal(unsafe, "lr");
 }
 
 int main(void)
