@@ -64,7 +64,8 @@ prep valid $fix/gutenberg_valid.txt 1
 
 step "4/5 train a tiny BERT: $ranks MPI ranks x $threads thread(s), $steps steps"
 last_step() { grep '"loss"' "$run/metrics.jsonl" 2>/dev/null | tail -1 | jval step; }
-have_ckpt() { compgen -G "$run/checkpoints/*/" >/dev/null; }
+have_ckpt() { compgen -G "$run/checkpoints/step_*/DONE" >/dev/null; }
+newest_ckpt() { local d; d=$(ls -d "$run"/checkpoints/step_*/DONE | tail -1); dirname "$d"; }
 resumed=""
 if [ -d "$run" ]; then
   done_step=$(last_step); done_step=${done_step:-0}
@@ -74,7 +75,7 @@ if [ -d "$run" ]; then
     echo "the previous quickstart run finished ($done_step steps): starting a new one in $run"; rm -rf "$run"
   elif have_ckpt; then
     resumed=1
-    echo "resuming the interrupted run in $run (logged up to step $done_step; newest checkpoint: $(ls -d "$run"/checkpoints/*/ | tail -1))"
+    echo "resuming the interrupted run in $run (logged up to step $done_step; newest checkpoint: $(newest_ckpt))"
   else
     echo "the previous run in $run has no checkpoint: starting over"; rm -rf "$run"
   fi
@@ -142,7 +143,7 @@ printf '%-22s %s tokens/s on %s rank(s) x %s thread(s) (mean of the logged inter
 printf '%-22s training %s s, whole quickstart %s s\n' "wall time" "$t_train" "$((SECONDS - t_start))"
 printf '%-22s %s\n' "metrics" "$(abs "$run")/metrics.jsonl (one JSON object per logged step)"
 if have_ckpt; then
-  ck=$(ls -d "$run"/checkpoints/*/ | tail -1); ck=${ck%/}
+  ck=$(newest_ckpt)
   printf '%-22s %s\n' "newest checkpoint" "$(abs "$ck")"
 else
   printf '%-22s %s\n' "checkpoint" "none in $run/checkpoints (this build of bert-train writes none)"
