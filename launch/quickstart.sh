@@ -92,13 +92,22 @@ cmd=(bash launch/train-local.sh -n "$ranks" -t "$threads" "${over[@]}" --
 [ "$steps" -ge 60 ] || cmd+=(--set warmup_steps=$((steps / 10)))
 echo "${cmd[*]}"
 t_train=$SECONDS
-rc=0
-trap 'interrupted=1' INT   # train-local.sh turns Ctrl-C into a checkpoint; we go on to the summary
 log=$dir/train.log
-: >"$log"
-# A copy of the output for the summary; tee ignores Ctrl-C so that it outlives the ranks.
-"${cmd[@]}" > >(trap '' INT; exec tee -a "$log") 2>&1 || rc=$?
-wait $! 2>/dev/null || true   # tee has written everything
+# Training runs in the background (its output to $log, shown by tail); Ctrl-C
+# reaches only this script, which asks train-local.sh to stop (SIGTERM): the
+# ranks save a checkpoint and exit 99, and the summary still gets printed.
+"${cmd[@]}" >"$log" 2>&1 &
+pid=$!
+trap 'interrupted=1; echo " (Ctrl-C: the ranks save a checkpoint and stop)"; kill -TERM "$pid" 2>/dev/null || true' INT
+tail -n +1 -f --pid="$pid" "$log" | grep --line-buffered -v -E '^  *"|^[{}]$' &
+tpid=$!
+rc=0
+while :; do
+  wait "$pid" && rc=0 || rc=$?
+  kill -0 "$pid" 2>/dev/null || break   # the INT trap interrupted the wait
+done
+if wait "$pid" 2>/dev/null; then rc=0; else r=$?; [ "$r" = 127 ] || rc=$r; fi
+wait "$tpid" 2>/dev/null || true
 trap - INT
 t_train=$((SECONDS - t_train))
 case "$rc" in
@@ -146,12 +155,18 @@ if have_ckpt; then
   ck=$(newest_ckpt)
   printf '%-22s %s\n' "newest checkpoint" "$(abs "$ck")"
 else
-  printf '%-22s %s\n' "checkpoint" "none in $run/checkpoints (this build of bert-train writes none)"
+  ck=""
+  printf '%-22s %s\n' "checkpoint" "none in $run/checkpoints"
 fi
-resume="bash launch/train-local.sh -n $ranks -t $threads -- --model configs/bert-tiny.json --recipe configs/recipe-smoke.json --data $dir/data/train --eval-data $dir/data/valid --run-dir $run"
+base=()   # the training command without its total_steps
+for ((i = 0; i < ${#cmd[@]}; i++)); do
+  if [ "${cmd[i]}" = --set ] && [ "${cmd[i + 1]:-}" = "total_steps=$steps" ]; then i=$((i + 1)); continue; fi
+  base+=("${cmd[i]}")
+done
+resume="${base[*]}"
 echo
 if [ "$interrupted" = 1 ]; then
-  echo "Training was interrupted at step $(jval step <<<"$last") and saved a checkpoint. Resume it with"
+  echo "Training was interrupted and saved a checkpoint at step $(basename "$ck" | sed 's/^step_0*//'). Resume it with"
   echo "  bash launch/quickstart.sh"
   echo "or with the training command itself (bert-train resumes from the newest checkpoint in --run-dir):"
   echo "  $resume --set total_steps=$steps"
