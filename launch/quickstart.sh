@@ -54,7 +54,7 @@ prep() {  # prep NAME INPUT SHARDS
     echo "$dir/data/$1: already there"
   else
     rm -rf "${dir:?}/data/$1" "$dir/data/$1.done"
-    build/bin/bert-prep --vocab $fix/bert-base-uncased-vocab.txt --input "$2" \
+    build/bin/bert-prep --vocab $fix/bert-base-uncased-vocab.txt --input "$2" --split-sentences \
       --output "$dir/data/$1" --shards "$3"
     touch "$dir/data/$1.done"
   fi
