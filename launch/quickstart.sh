@@ -96,7 +96,8 @@ log=$dir/train.log
 # Training runs in the background (its output to $log, shown by tail); Ctrl-C
 # reaches only this script, which asks train-local.sh to stop (SIGTERM): the
 # ranks save a checkpoint and exit 99, and the summary still gets printed.
-"${cmd[@]}" >"$log" 2>&1 &
+: >"$log"   # exists before tail opens it
+"${cmd[@]}" >>"$log" 2>&1 &
 pid=$!
 trap 'interrupted=1; echo " (Ctrl-C: the ranks save a checkpoint and stop)"; kill -TERM "$pid" 2>/dev/null || true' INT
 tail -n +1 -f --pid="$pid" "$log" | grep --line-buffered -v -E '^  *"|^[{}]$' &
