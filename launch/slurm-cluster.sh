@@ -221,6 +221,8 @@ node_ready() {
 cmd_up() {
   local c t0=$SECONDS port
   [ "$(id -u)" -eq 0 ] || bt_die "must run as root (slurmd runs jobs as any user); hint: sudo"
+  [ "${#SOCK}" -le 100 ] ||
+    bt_die "state directory '$DIR' is too long for unix socket paths; hint: a shorter BT_SLURM_DIR"
   for c in munged mungekey slurmctld slurmd sinfo sbatch; do
     command -v "$c" >/dev/null 2>&1 ||
       bt_die "$c not found (SLURM/munge not installed); hint: bash launch/install-deps.sh"

@@ -32,7 +32,9 @@ for c in munged slurmctld slurmd sbatch mpirun gnuplot; do
   command -v "$c" >/dev/null || fail "$c not installed; hint: bash launch/install-deps.sh"
 done
 
-export BT_SLURM_DIR=$tmp/cluster BT_BUILD_DIR=$build
+# The cluster's state (unix sockets: paths under 108 bytes) lives in a short path
+# of its own per build tree, the same on every run.
+export BT_SLURM_DIR=/tmp/bt-slurm-e2e-$(printf '%s' "$build" | md5sum | cut -c1-10) BT_BUILD_DIR=$build
 export BT_SLURM_GRACE=3             # preemption: SIGTERM 3 s after SLURM picks the victim
 export BT_KILL_WAIT=3               # mpirun's wait after SIGTERM (twice), keeps scancel quick
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -42,8 +44,8 @@ shm=""
 cleanup() {
   local rc=$? pid cmd
   trap - EXIT INT TERM
-  if [ "$rc" != 0 ] && [ -d "$tmp/cluster/log" ]; then
-    echo "---- slurmctld.log (tail)"; tail -15 "$tmp/cluster/log/slurmctld.log" 2>/dev/null || true
+  if [ "$rc" != 0 ] && [ -d "$BT_SLURM_DIR/log" ]; then
+    echo "---- slurmctld.log (tail)"; tail -15 "$BT_SLURM_DIR/log/slurmctld.log" 2>/dev/null || true
     for f in "$tmp"/run-*/slurm-*.out; do [ -f "$f" ] && { echo "---- $f (tail)"; tail -25 "$f"; }; done
   fi
   cluster down 2>&1 | sed 's/^/  /' || true
@@ -55,7 +57,7 @@ cleanup() {
     case "$cmd" in *bert-train*|*mpirun*|*rank-exec*|*orted*) kill -KILL "$pid" 2>/dev/null && echo "  killed leftover $pid: $cmd" ;; esac
   done
   [ -z "$shm" ] || rm -rf "$shm"
-  if [ "$rc" = 0 ]; then rm -rf "$tmp"; else echo "kept $tmp for inspection"; fi
+  if [ "$rc" = 0 ]; then rm -rf "$tmp" "$BT_SLURM_DIR"; else echo "kept $tmp and $BT_SLURM_DIR for inspection"; fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -206,7 +208,7 @@ s=$(wait_final "$J" 60) || fail "job $J: $s"
 ok "bad input: submit.sh refuses 4 ranks on 2 CPUs (exit 2); a job asking 3 ranks of 2 tasks fails with exit 2 before training"
 
 # ---- 7. teardown -------------------------------------------------------------------------
-pids=$(cat "$tmp/cluster/run/"*.rec | cut -d' ' -f1)
+pids=$(cat "$BT_SLURM_DIR/run/"*.rec | cut -d' ' -f1)
 cluster down 2>&1 | sed 's/^/  /'
 for p in $pids; do [ ! -d "/proc/$p" ] || fail "daemon pid $p still runs after down"; done
 ok "cluster down: daemons $(echo $pids) stopped"
