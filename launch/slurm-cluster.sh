@@ -19,13 +19,14 @@
 #
 # Cluster: node "localhost" (CPUs and memory from `slurmd -C`), partitions
 # "debug" (default) and "urgent" (higher tier: a job there preempts and requeues
-# debug jobs after GraceTime). Requeued jobs restart after BT_SLURM_REQUEUE_DELAY.
+# debug jobs: USR1 to the victim at once, SIGTERM after GraceTime). Requeued
+# jobs restart after BT_SLURM_REQUEUE_DELAY.
 #
 # Environment:
 #   BT_SLURM_DIR            state directory                   [/tmp/bertc-slurm]
 #   BT_SLURM_PORT           slurmctld port; slurmd uses +1    [first free pair from 6917]
 #   BT_SLURM_CPUS           CPUs to advertise (more than real: config_overrides) [real]
-#   BT_SLURM_GRACE          preemption grace time, s          [10]
+#   BT_SLURM_GRACE          preemption grace time, s          [30]
 #   BT_SLURM_REQUEUE_DELAY  cred_expire = delay before a requeued job may start, s [10]
 #   BT_SLURM_KILL_WAIT      KillWait: SIGTERM to SIGKILL at a job's end, s [15]
 #   BT_SLURM_TIMEOUT        seconds to wait for start/stop    [60]
@@ -168,6 +169,9 @@ MpiDefault=$(mpi_default)
 SchedulerType=sched/backfill
 # Scheduler passes every 5 s (defaults 60/30): requeued jobs restart quickly.
 SchedulerParameters=sched_interval=5,bf_interval=5
+# A preempted job gets its --signal (B:USR1) at once, not only SIGTERM when its
+# GraceTime has run out (and that check runs only every ~30 s).
+SlurmctldParameters=preempt_send_user_signal
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 # Impossible requests fail at submission instead of pending forever.
@@ -185,7 +189,7 @@ ${BT_SLURM_CPUS:+SlurmdParameters=config_overrides}
 $(node_line)
 PreemptType=preempt/partition_prio
 PreemptMode=REQUEUE
-PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP PriorityTier=1 GraceTime=${BT_SLURM_GRACE:-10}
+PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP PriorityTier=1 GraceTime=${BT_SLURM_GRACE:-30}
 PartitionName=urgent Nodes=$NODE Default=NO MaxTime=INFINITE State=UP PriorityTier=10 PreemptMode=OFF
 EOF
 }
