@@ -31,7 +31,8 @@
 #   BT_SLURM_KILL_WAIT      KillWait: SIGTERM to SIGKILL at a job's end, s [15]
 #   BT_SLURM_TIMEOUT        seconds to wait for start/stop    [60]
 set -euo pipefail
-BT_TOOL=slurm-cluster.sh
+# shellcheck disable=SC2034  # read by lib/common.sh
+BT_TOOL="slurm-cluster.sh"
 source "$(dirname "$0")/lib/common.sh"
 
 DIR=${BT_SLURM_DIR:-/tmp/bertc-slurm}
@@ -63,10 +64,10 @@ rec_pid() {  # NAME -> pid of our live daemon NAME, or nothing (status 1)
 }
 
 stop_pid() {  # PID LABEL: TERM, wait up to 10 s, then KILL that pid only
-  local pid=$1 i st
+  local pid=$1 st
   st=$(starttime "$pid") || return 0
   kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     [ "$(starttime "$pid" 2>/dev/null)" = "$st" ] || { log "stopped $2 (pid $pid)"; return 0; }
     sleep 0.1
   done
@@ -206,8 +207,8 @@ start_daemon() {  # NAME LOGFILE CMD...
 }
 
 wait_for() {  # SECONDS DESCRIPTION CMD...: poll CMD every 0.2 s
-  local t=$1 what=$2 i; shift 2
-  for i in $(seq $((t * 5))); do
+  local t=$1 _; shift 2
+  for _ in $(seq $((t * 5))); do
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.2
   done

@@ -23,7 +23,8 @@
 #   bash launch/submit.sh -N 2 -n 4 -c 8 -t 24:00:00 -- --model configs/bert-base-uncased.json \
 #     --recipe configs/recipe-bert-phase1.json --data /scratch/shards/train --run-dir /scratch/runs/p1
 set -euo pipefail
-BT_TOOL=submit.sh
+# shellcheck disable=SC2034  # read by lib/common.sh
+BT_TOOL="submit.sh"
 source "$(dirname "$0")/lib/common.sh"
 
 nodes=1 rpn=2 threads=1 time="" part="" name=bert-train extra="" dry=0

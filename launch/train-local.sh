@@ -22,7 +22,8 @@
 # 1 failure, 2 config error, 99 checkpointed after a signal: rerun to resume);
 # 2 from this script when it refuses to start.
 set -euo pipefail
-BT_TOOL=train-local.sh
+# shellcheck disable=SC2034  # read by lib/common.sh
+BT_TOOL="train-local.sh"
 source "$(dirname "$0")/lib/common.sh"
 
 usage() { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # launch/lib/common.sh - helpers sourced by the launch/ scripts (not run by itself).
 #
 # Conventions of every launch/ tool:

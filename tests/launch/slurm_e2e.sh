@@ -35,7 +35,8 @@ done
 
 # The cluster's state (unix sockets: paths under 108 bytes) lives in a short path
 # of its own per build tree, the same on every run.
-export BT_SLURM_DIR=/tmp/bt-slurm-e2e-$(printf '%s' "$build" | md5sum | cut -c1-10) BT_BUILD_DIR=$build
+BT_SLURM_DIR=/tmp/bt-slurm-e2e-$(printf '%s' "$build" | md5sum | cut -c1-10)
+export BT_SLURM_DIR BT_BUILD_DIR=$build
 export BT_SLURM_GRACE=30            # preemption: USR1 at once, SIGTERM after 30 s
 export BT_KILL_WAIT=3               # mpirun's wait after SIGTERM (twice), keeps scancel quick
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
