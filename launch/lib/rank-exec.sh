@@ -3,6 +3,7 @@
 # ("checkpointed after a signal") to the launcher through a file, exiting 0.
 #
 #   mpirun ... launch/lib/rank-exec.sh STATUS_DIR PROGRAM ARGS...
+# (STATUS_DIR: made by the launcher on its node; ranks elsewhere do not report.)
 #
 # Why: when a rank exits non-zero, mpirun aborts the job and waits
 # odls_base_sigkill_timeout twice before it returns; the launchers set that
@@ -25,7 +26,8 @@ while :; do
 done
 wait "$child" 2>/dev/null; last=$?; [ "$last" = 127 ] || rc=$last
 if [ "$rc" = 99 ]; then
-  mkdir -p "$status_dir" 2>/dev/null && echo 99 >"$status_dir/rank.$rank"
+  # Only where the launcher made the directory (its own node).
+  [ ! -d "$status_dir" ] || echo 99 >"$status_dir/rank.$rank"
   exit 0
 fi
 exit "$rc"

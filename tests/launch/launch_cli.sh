@@ -98,12 +98,15 @@ expect 2 "expected up, down, status, purge or env" bash launch/slurm-cluster.sh 
 expect 2 "QS_STEPS 'abc' is not a positive integer" env QS_STEPS=abc bash launch/quickstart.sh
 
 # ---- rank-exec.sh ---------------------------------------------------------------------
+mkdir -p "$tmp/st1" "$tmp/st3"
 set +e
 bash launch/lib/rank-exec.sh "$tmp/st1" bash -c 'exit 99'; rc=$?
 set -e
 [ "$rc" = 0 ] && [ "$(cat "$tmp/st1/rank.0")" = 99 ] || fail "rank-exec: exit 99 -> $rc"
 set +e; bash launch/lib/rank-exec.sh "$tmp/st2" bash -c 'exit 3'; rc=$?; set -e
 [ "$rc" = 3 ] && [ ! -e "$tmp/st2" ] || fail "rank-exec: exit 3 -> $rc"
+set +e; bash launch/lib/rank-exec.sh "$tmp/st4" bash -c 'exit 99'; rc=$?; set -e
+[ "$rc" = 0 ] && [ ! -e "$tmp/st4" ] || fail "rank-exec: made a status directory that the launcher did not make"
 bash launch/lib/rank-exec.sh "$tmp/st3" bash -c 'trap "exit 99" USR1; while :; do sleep 0.1; done' &
 w=$!
 sleep 0.5; kill -USR1 "$w"
