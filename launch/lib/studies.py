@@ -253,18 +253,27 @@ def median(xs):
 
 def cmd_scaling(out, results, fmt, title):
     rows = read_results(results)
+    busy_limit = 0.3   # CPUs used by other processes above which a run is set aside
     groups = {}
     for r in rows:
         key = (r["mode"], int(r["ranks"]), int(r["threads"]))
         train, _ = load_metrics(r["run_dir"])
         st = steady(train)
         g = groups.setdefault(key, {"gb": int(r["global_batch"]), "mb": int(r["micro_batch"]),
-                                    "runs": [], "busy": []})
-        g["runs"].append(st)
+                                    "runs": [], "busy": [], "all": 0})
+        g["all"] += 1
         try:
-            g["busy"].append(float(r.get("others_busy", "-")))
+            busy = float(r.get("others_busy", "-"))
         except ValueError:
-            pass
+            busy = None
+        g["runs"].append((st, busy))
+    # Runs that shared the machine with other work are set aside when the same
+    # configuration has runs that did not.
+    for g in groups.values():
+        clean = [(s, b) for s, b in g["runs"] if b is None or b <= busy_limit]
+        use = clean if clean else g["runs"]
+        g["runs"] = [s for s, _ in use]
+        g["busy"] = [b for _, b in use if b is not None]
     md_lines = ["# %s" % title, ""]
     summary = {}
     plot_cmds = {}
@@ -301,9 +310,11 @@ def cmd_scaling(out, results, fmt, title):
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
         ]
         for t in table:
-            md_lines.append("| %d | %d | %d | %d | %d | %s | %.3f | %.2fx | %.1f%% | %.1f%% | %d (%.0f%%) | %s |" % (
+            md_lines.append("| %d | %d | %d | %d | %d | %s | %.3f | %.2fx | %.1f%% | %.1f%% | %s (%.0f%%) | %s |" % (
                 t[0], t[1], t[2], t[3], t[4], fmt_int(t[5]), t[6], t[11], 100 * t[12], 100 * t[7],
-                t[8], 100 * t[9], "-" if t[10] is None else "%.2f" % t[10]))
+                "%d" % t[8] if t[8] == groups[(mode, t[0], t[1])]["all"] else
+                "%d of %d" % (t[8], groups[(mode, t[0], t[1])]["all"]),
+                100 * t[9], "-" if t[10] is None else "%.2f" % t[10]))
         md_lines.append("")
         # the headline figure: efficiency at the largest rank count (threads 1 if present)
         max_r = max(t[0] for t in table)
@@ -333,8 +344,10 @@ def cmd_scaling(out, results, fmt, title):
                  "time and exposed communication (time the step waits for the gradient all-reduce, "
                  "as a share of the step) are medians over the runs, measured after the first logged "
                  "interval. spread = (max - min) / median of tokens/s over the runs. other load: "
-                 "CPUs kept busy by other processes just before the run (highest over the runs; "
-                 "sampled for 1 s by launch/scaling, local runs only).", "",
+                 "CPUs kept busy by other processes just before the run (highest over the runs "
+                 "used; sampled for 1 s by launch/scaling, local runs only). Runs with other "
+                 "load above %.1f CPUs are set aside when the same configuration has runs "
+                 "without (\"1 of 3\": one run used)." % busy_limit, "",
                  "![tokens/s and efficiency against cores](scaling.%s)" % fmt, ""]
     md = os.path.join(out, "scaling.md")
     with open(md, "w") as f:
