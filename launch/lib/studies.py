@@ -344,8 +344,9 @@ def cmd_scaling(out, results, fmt, title):
                  "time and exposed communication (time the step waits for the gradient all-reduce, "
                  "as a share of the step) are medians over the runs, measured after the first logged "
                  "interval. spread = (max - min) / median of tokens/s over the runs. other load: "
-                 "CPUs kept busy by other processes just before the run (highest over the runs "
-                 "used; sampled for 1 s by launch/scaling, local runs only). Runs with other "
+                 "CPUs kept busy by other processes just before or during the run (the larger; "
+                 "highest over the runs used; measured by launch/scaling from /proc/stat minus the "
+                 "run's own CPU time, local runs only). Runs with other "
                  "load above %.1f CPUs are set aside when the same configuration has runs "
                  "without (\"1 of 3\": one run used)." % busy_limit, "",
                  "![tokens/s and efficiency against cores](scaling.%s)" % fmt, ""]
