@@ -106,7 +106,10 @@ def terminal(fmt, w, h):
     return "set terminal pngcairo size %d,%d enhanced font 'Helvetica,11' background rgb 'white'" % (w, h)
 
 
-def run_gnuplot(script_path):
+def run_gnuplot(script_path, output):
+    out_path = os.path.join(os.path.dirname(script_path), output)
+    if os.path.exists(out_path):
+        os.remove(out_path)   # a plot from an earlier run must not pass for this one
     gp = shutil.which("gnuplot")
     if gp is None:
         fail("gnuplot not found; hint: apt-get install gnuplot-nox (bash launch/install-deps.sh)")
@@ -115,7 +118,9 @@ def run_gnuplot(script_path):
     if p.returncode != 0:
         fail("gnuplot %s failed (exit %d): %s" % (script_path, p.returncode,
                                                   p.stderr.strip().splitlines()[-1:] or ""))
-    # gnuplot reports some errors only as warnings on stderr; a missing file means failure.
+    # gnuplot reports some errors only as warnings on stderr: the plot must exist.
+    if not os.path.isfile(out_path) or os.path.getsize(out_path) < 200:
+        fail("gnuplot %s wrote no plot %s: %s" % (script_path, out_path, p.stderr.strip()[-300:]))
 
 
 def gp_str(s):
@@ -212,7 +217,7 @@ def cmd_compare(out, pairs, fmt, title):
         f.write("set xlabel 'training wall time (s)'\n")
         f.write("plot " + ", \\\n     ".join(plots_time) + "\n")
         f.write("unset multiplot\n")
-    run_gnuplot(gp)
+    run_gnuplot(gp, "compare.%s" % fmt)
     print("\n".join(lines))
     print("wrote %s and %s" % (md, os.path.join(out, "compare.%s" % fmt)))
 
@@ -388,7 +393,7 @@ def cmd_scaling(out, results, fmt, title, stat="median"):
         f.write("set key bottom left\nset yrange [0:110]\nset ylabel 'efficiency (%)'\n")
         f.write("plot " + ", \\\n     ".join(right) + ", 100 with lines ls 9 notitle\n")
         f.write("unset multiplot\n")
-    run_gnuplot(gp)
+    run_gnuplot(gp, "scaling.%s" % fmt)
     print("\n".join(md_lines))
     print("wrote %s and %s" % (md, os.path.join(out, "scaling.%s" % fmt)))
 
