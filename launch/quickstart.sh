@@ -4,19 +4,19 @@
 #   2. builds (build/, Release),
 #   3. turns the shipped Gutenberg sample corpus into HDF5 shards,
 #   4. trains a tiny BERT (configs/bert-tiny.json, configs/recipe-smoke.json:
-#      300 steps of 32 x 128 tokens) on 2 MPI ranks x 1 thread for a few
+#      600 steps of 32 x 128 tokens) on 2 MPI ranks x 1 thread for a few
 #      minutes, printing progress every 10 steps,
 #   5. prints a summary: loss at start and end, tokens/s, where the checkpoint
 #      is, and how to resume, continue or export the run.
 # Everything goes to runs/quickstart/ (data/, run/). Press Ctrl-C during
 # training: the ranks save a checkpoint and stop; run the script again and it
 # resumes from there. A finished run is replaced by a new one.
-# Knobs (environment): QS_STEPS (300), QS_RANKS (2), QS_THREADS (1),
+# Knobs (environment): QS_STEPS (600), QS_RANKS (2), QS_THREADS (1),
 # QS_DIR (runs/quickstart), QS_FRESH=1 (start over even if a run can resume).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-steps=${QS_STEPS:-300}
+steps=${QS_STEPS:-600}
 ranks=${QS_RANKS:-2}
 threads=${QS_THREADS:-1}
 dir=${QS_DIR:-runs/quickstart}
