@@ -49,7 +49,9 @@ bt_is_uint "$rpn" || bt_die "--ranks-per-node '$rpn' is not a positive integer"
 bt_is_uint "$threads" || bt_die "--threads '$threads' is not a positive integer"
 [ $# -gt 0 ] || bt_die "no bert-train arguments; hint: bash launch/submit.sh --help"
 bt_need_slurm
-bt_bin bert-train >/dev/null
+# The job runs the binary found here (sbatch passes the environment on).
+if [ -z "${BT_TRAIN:-}" ]; then BT_TRAIN=$(bt_bin bert-train) || exit $?; fi
+export BT_TRAIN
 bt_check_train_args "$@"
 run_dir=""
 a=("$@")
@@ -77,7 +79,7 @@ cmd=(sbatch --parsable --job-name="$name" --nodes="$nodes" --ntasks-per-node="$r
 # shellcheck disable=SC2206
 [ -z "$extra" ] || cmd+=($extra)
 cmd+=("$BT_ROOT/launch/train.sbatch" "$@")
-if [ "$dry" = 1 ]; then echo "BT_HOME=$BT_ROOT ${cmd[*]}"; exit 0; fi
+if [ "$dry" = 1 ]; then echo "BT_HOME=$BT_ROOT BT_TRAIN=$BT_TRAIN ${cmd[*]}"; exit 0; fi
 mkdir -p "$run_dir"
 export BT_HOME=$BT_ROOT
 job=$("${cmd[@]}") || bt_fail "sbatch refused the job (see its message above)"

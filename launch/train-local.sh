@@ -67,7 +67,7 @@ fi
 need=$(( ranks * threads ))
 # mpirun: a long odls_base_sigkill_timeout leaves ranks time to checkpoint if
 # mpirun itself is signalled (it waits that long twice before SIGKILL).
-mpi=(mpirun -np "$ranks" --mca odls_base_sigkill_timeout "${BT_KILL_WAIT:-30}")
+mpi=(mpirun -np "$ranks" --mca odls_base_sigkill_timeout "${BT_KILL_WAIT:-30}" --mca odls_base_signal_direct_children_only 0)
 if [ "$need" -gt "$cores" ]; then
   [ "$over" = 1 ] || bt_die "$ranks ranks x $threads threads need $need cores, $where has $cores; hint: fewer ranks or threads, or --oversubscribe (ranks then share cores)"
   mpi+=(--oversubscribe --bind-to none)

@@ -10,21 +10,22 @@
 # timeout long (so that a SIGTERM from SLURM leaves the ranks time to
 # checkpoint), which would make every requeue wait minutes. A rank that
 # checkpointed therefore exits 0 here, and STATUS_DIR/rank.N holds 99.
-# Signals: USR1, TERM and INT are passed on to the program (mpirun forwards
-# USR1 to this process, not to its child). Other exit statuses pass through.
+#
+# Signals: mpirun (and orted) deliver a forwarded USR1, and TERM on abort, to
+# the whole process group of each rank (the launchers pass
+# odls_base_signal_direct_children_only=0, Open MPI's default), so the program
+# gets them directly. This script only has to survive them: it runs the
+# program in the foreground with do-nothing traps (bash runs a trap after the
+# foreground command ends, and exec resets the program's handlers to the
+# default), so the exit status it reads is always the program's own. An
+# earlier version ran the program in the background and forwarded signals;
+# when a trap interrupted `wait` just as the program exited, bash lost the
+# status (seen as 255 instead of 99).
 status_dir=$1; shift
 rank=${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-0}}
-child=""
-trap '[ -z "$child" ] || kill -USR1 "$child" 2>/dev/null' USR1
-trap '[ -z "$child" ] || kill -TERM "$child" 2>/dev/null' TERM
-trap '[ -z "$child" ] || kill -INT "$child" 2>/dev/null' INT
-"$@" &
-child=$!
-while :; do
-  wait "$child"; rc=$?
-  kill -0 "$child" 2>/dev/null || break   # a trap interrupted the wait
-done
-wait "$child" 2>/dev/null; last=$?; [ "$last" = 127 ] || rc=$last
+trap ':' USR1 TERM INT HUP
+"$@"
+rc=$?
 if [ "$rc" = 99 ]; then
   # Only where the launcher made the directory (its own node).
   [ ! -d "$status_dir" ] || echo 99 >"$status_dir/rank.$rank"
