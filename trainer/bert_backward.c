@@ -49,6 +49,10 @@ static void encoder_layer_backward(struct bert_model *m, struct bert_acts *a, in
     attention_backward(a->dqkv, a->attn_scratch, a->dctx, x->qkv, x->att, a->B, T, C,
                        c->num_heads, ad, drop_site(SITE_ATTN, l));
     linear_backward(a->dx, 1, g->qkv_w, g->qkv_b, a->dqkv, a->xs[l], p->qkv_w, N, C, 3 * C);
+    /* The key bias adds the same q.b_k to every score of a query row, which the
+     * softmax ignores: its gradient is zero in exact arithmetic. Store that zero
+     * instead of float32 roundoff (fused bias order: query, key, value). */
+    memset(g->qkv_b + C, 0, sizeof(float) * (size_t)C);
 }
 
 /* From d(final hidden states) in a->dx through the layers and the embeddings. */
