@@ -211,7 +211,7 @@ static void bench_model(const struct opts *o, json_t *out)
            "%.1f GFLOP per step\n",
            o->config, m.n_params, o->batch, o->seq, b.n_pred,
            (double)bert_acts_bytes(a) / (1 << 30), fl / 1e9);
-    double tf = 0, tb = 0;
+    double tf = 0, tb = 0, best = 0;
     for (int s = 0; s < o->warmup + o->steps; s++) {
         struct bert_result r = {0};
         st.step = (uint64_t)s;
@@ -224,6 +224,8 @@ static void bench_model(const struct opts *o, json_t *out)
         if (s >= o->warmup) {
             tf += t1 - t0;
             tb += t2 - t1;
+            if (best == 0 || t2 - t0 < best)
+                best = t2 - t0;
         }
         printf("  step %d: forward %.3f s, backward %.3f s, loss %.4f\n", s, t1 - t0, t2 - t1,
                r.mlm_loss_sum / r.mlm_count + (r.nsp_count ? r.nsp_loss_sum / r.nsp_count : 0));
@@ -242,12 +244,17 @@ static void bench_model(const struct opts *o, json_t *out)
     printf("step (fwd+bwd): %.3f s (forward %.3f, backward %.3f): %.0f tokens/s, %.1f GFLOP/s, "
            "%.1f%% of the %.1f GFLOP/s GEMM ceiling\n",
            step, tf / o->steps, tb / o->steps, tps, gf, 100 * gf / ceiling, ceiling);
+    /* The ceiling is a best-of figure; on a shared or virtual machine whose speed
+     * swings, the fastest step is its like-for-like counterpart. */
+    printf("fastest step: %.3f s: %.1f GFLOP/s, %.1f%% of the ceiling\n", best, fl / best / 1e9,
+           100 * fl / best / 1e9 / ceiling);
     json_object_set_new(out, "model",
-                        json_pack("{s:s,s:i,s:i,s:i,s:I,s:f,s:f,s:f,s:f,s:f,s:f}", "config",
+                        json_pack("{s:s,s:i,s:i,s:i,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "config",
                                   o->config, "batch", o->batch, "seq", o->seq, "n_pred", b.n_pred,
                                   "params", (json_int_t)m.n_params, "step_s", step, "fwd_s",
                                   tf / o->steps, "bwd_s", tb / o->steps, "tokens_per_s", tps,
-                                  "gflops", gf, "fraction_of_ceiling", gf / ceiling));
+                                  "gflops", gf, "fraction_of_ceiling", gf / ceiling,
+                                  "fastest_step_s", best));
     bert_acts_free(a);
     batch_free(&b);
     bert_free(&m);
