@@ -192,7 +192,7 @@ int ft_setup(struct finetuner *t, char *err)
 
     comm_bcast(t->m.params, t->m.n_params * sizeof(float), 0);
     optimizer_init(&t->opt, &t->m, &t->opt_rc);
-    grad_sync_init(&t->gs, &t->m, t->world);
+    grad_sync_init(&t->gs, &t->m, t->world, 1);
     int T = (int)t->rc.seq_len;
     t->acts = bert_acts_alloc(&t->m, t->micro, T, 1);
     batch_alloc(&t->mb, t->micro, T, 1);

@@ -53,6 +53,7 @@ static const struct key_def keys[] = {
     {"permanent_every", K_INT, O(permanent_every), 0, 0, 1e15, NULL, NULL, 1},
     {"check_every", K_INT, O(check_every), 100, 0, 1e15, NULL, NULL, 1},
     {"on_nonfinite", K_STR, O(on_nonfinite), 0, 0, 0, "stop", "stop|skip", 1},
+    {"grad_sync", K_STR, O(grad_sync), 0, 0, 0, "overlap", "overlap|blocking", 1},
 };
 #undef O
 #define N_KEYS (sizeof keys / sizeof keys[0])

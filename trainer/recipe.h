@@ -25,6 +25,7 @@ struct recipe {
     long log_every, eval_every, eval_batches, checkpoint_every, keep_checkpoints,
         permanent_every, check_every;
     char on_nonfinite[RECIPE_STR_LEN]; /* stop, skip */
+    char grad_sync[RECIPE_STR_LEN];    /* overlap, blocking */
 };
 
 /* Defaults for every key. */

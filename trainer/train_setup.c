@@ -133,7 +133,7 @@ int train_init_state(struct trainer *t, char *err)
 {
     bert_init(&t->m, &t->cfg);
     optimizer_init(&t->opt, &t->m, &t->rc);
-    grad_sync_init(&t->gs, &t->m, t->world);
+    grad_sync_init(&t->gs, &t->m, t->world, strcmp(t->rc.grad_sync, "blocking") != 0);
     int rc = train_resume(t, err);
     if (rc != BT_OK)
         return rc;

@@ -1,6 +1,7 @@
 /* test_grad_sync.c - run under mpiexec with 2 and 3 ranks: the overlapped
  * bucket all-reduce (segments started from the backward hook in reverse order,
- * progressed, then finished) equals a blocking all-reduce and the exact sum,
+ * progressed, then finished) and the grad_sync=blocking mode (hooks do nothing,
+ * finish reduces the whole slab) equal a blocking all-reduce and the exact sum,
  * and every rank ends with bitwise identical gradients. Gradients hold small
  * integers so that any summation order is exact. */
 #include "testutil.h"
@@ -29,13 +30,18 @@ static void test_overlapped_equals_blocking(void **state)
     assert_int_equal(m.n_segments, 2 + 2);
     size_t n = m.n_params;
     float *blocking = xmalloc(n * sizeof(float));
-    for (int round = 0; round < 3; round++) { /* the plan is reusable step after step */
+    for (int round = 0; round < 6; round++) { /* the plan is reusable step after step */
+        int overlap = round < 3;
         for (size_t i = 0; i < n; i++)
             m.grads[i] = blocking[i] = value(rank + round, i);
         struct grad_sync gs;
-        grad_sync_init(&gs, &m, world);
+        grad_sync_init(&gs, &m, world, overlap);
         for (int seg = m.n_segments - 1; seg >= 1; seg--) /* heads, layers, as backward does */
             grad_sync_hook(&gs, seg);
+        if (!overlap) /* the hooks started nothing */
+            for (size_t i = 0; i < n; i++)
+                if (m.grads[i] != value(rank + round, i))
+                    fail_msg("blocking mode: element %zu changed before finish", i);
         grad_sync_finish(&gs); /* starts the embeddings segment itself */
         grad_sync_free(&gs);
         comm_allreduce_sum_f32(blocking, n);
@@ -44,8 +50,8 @@ static void test_overlapped_equals_blocking(void **state)
             for (int r = 0; r < world; r++)
                 want += value(r + round, i);
             if (m.grads[i] != want || blocking[i] != want)
-                fail_msg("rank %d element %zu: overlapped %g blocking %g exact %g", rank, i,
-                         m.grads[i], blocking[i], want);
+                fail_msg("rank %d element %zu (%s): grad_sync %g blocking %g exact %g", rank, i,
+                         overlap ? "overlap" : "blocking", m.grads[i], blocking[i], want);
         }
     }
     /* Identical on every rank. */

@@ -2,8 +2,9 @@
 # train_e2e.sh - end-to-end tests of bert-train on real text (the Gutenberg
 # fixtures), run by ctest:  train_e2e.sh BUILD_DIR CASE
 #   equivalence  1 rank x micro 12, 1 rank x 6 x accumulation 2, 2 ranks x 6,
-#                3 ranks x 4, 2 ranks x 3 x accumulation 2 give the same loss and
-#                gradient norm at every step (same global batch of 12, dropout on)
+#                3 ranks x 4, 2 ranks x 3 x accumulation 2, and 3 ranks x 4 with
+#                grad_sync=blocking give the same loss and gradient norm at every
+#                step (same global batch of 12, dropout on)
 #   convergence  tiny BERT on 2 ranks: the MLM loss falls well below its start
 #   models       tiny RoBERTa (full-sentences) and ALBERT (SOP, LAMB) on 2 ranks learn
 #   bad-input    configuration errors exit 2 with one line naming the problem
@@ -68,7 +69,9 @@ equivalence)
   mpirun_ 2 "$train" "${common[@]}" --run-dir "$tmp/c" --set micro_batch_size=6 >/dev/null
   mpirun_ 3 "$train" "${common[@]}" --run-dir "$tmp/d" --set micro_batch_size=4 >/dev/null
   mpirun_ 2 "$train" "${common[@]}" --run-dir "$tmp/e" --set micro_batch_size=3 >/dev/null
-  compare_runs loss,mlm_loss,nsp_loss,grad_norm 2e-5 "$tmp"/{a,b,c,d,e}
+  mpirun_ 3 "$train" "${common[@]}" --run-dir "$tmp/f" --set micro_batch_size=4 \
+    --set grad_sync=blocking >/dev/null
+  compare_runs loss,mlm_loss,nsp_loss,grad_norm 2e-5 "$tmp"/{a,b,c,d,e,f}
   ;;
 convergence)
   make_shards
