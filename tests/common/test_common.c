@@ -4,11 +4,14 @@
 
 #include "fileio.h"
 #include "json_util.h"
+#include "keytable.h"
 #include "mem.h"
 #include "rng.h"
 #include "safetensors.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Known-answer vectors published with Random123 (kat_vectors, philox4x32_10). */
@@ -134,6 +137,61 @@ static void test_json_getters(void **state)
     assert_non_null(strstr(err, "bad.json"));
 }
 
+struct kt_demo {
+    long n;
+    double x;
+    int on;
+    char mode[8], name[8];
+};
+
+static void test_keytable(void **state)
+{
+    (void)state;
+    static const struct kt_key keys[] = {
+        {"n", KT_INT, offsetof(struct kt_demo, n), 4, 1, 10, NULL, NULL, 0},
+        {"x", KT_NUM, offsetof(struct kt_demo, x), 0.5, 0, 1, NULL, NULL, 1},
+        {"on", KT_BOOL, offsetof(struct kt_demo, on), 1, 0, 1, NULL, NULL, 0},
+        {"mode", KT_STR, offsetof(struct kt_demo, mode), 0, 0, 0, "a", "a|bb", 0},
+        {"name", KT_STR, offsetof(struct kt_demo, name), 0, 0, 0, "", NULL, 0},
+    };
+    const struct kt_table t = {keys, 5, 8, "demo"};
+    char dir[512], path[600], err[BT_ERR_LEN];
+    struct kt_demo a, b;
+    kt_defaults(&t, &a);
+    assert_int_equal(a.n, 4);
+    assert_true(a.x == 0.5 && a.on == 1 && !strcmp(a.mode, "a") && !strcmp(a.name, ""));
+    tu_tmpdir(dir, sizeof dir, "kt");
+    snprintf(path, sizeof path, "%s/kt.json", dir);
+    const char *text = "{\"_comment\": 1, \"n\": 7, \"mode\": \"bb\", \"on\": false}";
+    assert_int_equal(file_write_atomic(path, text, strlen(text), err), BT_OK);
+    char *sets[] = {"x=0.25", "name=free"};
+    assert_int_equal(kt_load(&t, &b, path, sets, 2, err), BT_OK);
+    assert_true(b.n == 7 && b.x == 0.25 && b.on == 0 && !strcmp(b.mode, "bb") &&
+                !strcmp(b.name, "free"));
+    assert_true(kt_differs(&keys[0], &a, &b) && !kt_differs(&keys[0], &b, &b));
+    assert_true(kt_differs(&keys[3], &a, &b));
+    char *js = kt_to_json(&t, &b);
+    assert_non_null(strstr(js, "\"mode\": \"bb\""));
+    free(js);
+    /* Each error names the key and what was expected. */
+    assert_int_equal(kt_set(&t, &b, "n=2.5", err), BT_EUSAGE);
+    assert_non_null(strstr(err, "n must be an integer"));
+    assert_int_equal(kt_set(&t, &b, "n=11", err), BT_EUSAGE);
+    assert_non_null(strstr(err, "outside [1, 10]"));
+    assert_int_equal(kt_set(&t, &b, "mode=c", err), BT_EUSAGE);
+    assert_non_null(strstr(err, "not one of a|bb"));
+    assert_int_equal(kt_set(&t, &b, "name=eightchr", err), BT_EUSAGE);
+    assert_non_null(strstr(err, "longer than 7 bytes"));
+    assert_int_equal(kt_set(&t, &b, "on=maybe", err), BT_EUSAGE);
+    assert_int_equal(kt_set(&t, &b, "zz=1", err), BT_EUSAGE);
+    assert_non_null(strstr(err, "unknown demo key 'zz'"));
+    assert_int_equal(kt_set(&t, &b, "x", err), BT_EUSAGE);
+    text = "{\"x\": \"high\"}";
+    assert_int_equal(file_write_atomic(path, text, strlen(text), err), BT_OK);
+    assert_int_equal(kt_load(&t, &b, path, NULL, 0, err), BT_EUSAGE);
+    assert_non_null(strstr(err, "x must be a number, got string"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_rng_properties),
         cmocka_unit_test(test_safetensors_roundtrip),
         cmocka_unit_test(test_json_getters),
+        cmocka_unit_test(test_keytable),
     };
     return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
