@@ -113,6 +113,14 @@ void comm_allreduce_max_i64(int64_t *buf, int n)
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD));
 }
 
+int comm_agree_status(int rc, int *rank0_failed)
+{
+    int64_t v[3] = {rc != BT_OK, rc == BT_EUSAGE, comm_rank() == 0 && rc != BT_OK};
+    comm_allreduce_max_i64(v, 3);
+    *rank0_failed = (int)v[2];
+    return !v[0] ? BT_OK : v[1] ? BT_EUSAGE : BT_ERUNTIME;
+}
+
 void comm_allreduce_min_i64(int64_t *buf, int n)
 {
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD));

@@ -20,6 +20,11 @@ void comm_allreduce_sum_f64(double *buf, int n);
 void comm_allreduce_sum_i64(int64_t *buf, int n);
 void comm_allreduce_max_i64(int64_t *buf, int n);
 void comm_allreduce_min_i64(int64_t *buf, int n);
+/* Every rank's status rc (BT_OK or an error code) to one job-wide status: BT_OK
+ * when all succeeded, else BT_EUSAGE if any rank had a usage error, else
+ * BT_ERUNTIME. *rank0_failed tells every rank whether rank 0 failed (then rank 0
+ * speaks for everyone and the others stay quiet). Collective. */
+int comm_agree_status(int rc, int *rank0_failed);
 /* Blocking in-place sum of floats (tests and checks). */
 void comm_allreduce_sum_f32(float *buf, size_t n);
 

@@ -11,7 +11,6 @@
 #include "log.h"
 #include "ops.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,16 +62,6 @@ int ft_parse_args(struct ft_args *a, int argc, char **argv, char *err)
     return BT_OK;
 }
 
-/* Every rank learns the worst status (usage beats runtime) and whether rank 0
- * failed (then rank 0 speaks for everyone). */
-static int agree(int rc, int rank, int *rank0_failed)
-{
-    int64_t v[3] = {rc != BT_OK, rc == BT_EUSAGE, rank == 0 && rc != BT_OK};
-    comm_allreduce_max_i64(v, 3);
-    *rank0_failed = (int)v[2];
-    return !v[0] ? BT_OK : v[1] ? BT_EUSAGE : BT_ERUNTIME;
-}
-
 int main(int argc, char **argv)
 {
     comm_init(&argc, &argv);
@@ -85,7 +74,7 @@ int main(int argc, char **argv)
     if (rc == BT_OK)
         rc = ft_setup(&t, err);
     int rank0_failed;
-    int all = agree(rc, t.rank, &rank0_failed);
+    int all = comm_agree_status(rc, &rank0_failed);
     if (all != BT_OK) {
         if (rc != BT_OK && (t.rank == 0 || !rank0_failed))
             fprintf(stderr, "bert-finetune: %s\n", err);

@@ -13,7 +13,6 @@
 #include "timer.h"
 #include "train.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,18 +53,6 @@ int train_parse_args(struct train_args *a, int argc, char **argv, char *err)
     return BT_OK;
 }
 
-/* All ranks agree on one status (a usage error wins over runtime errors);
- * *rank0_failed tells the others whether rank 0 will print the message. */
-static int agree(int rc, int rank, int *rank0_failed)
-{
-    int64_t v[3] = {rc != BT_OK, rc == BT_EUSAGE, rank == 0 && rc != BT_OK};
-    comm_allreduce_max_i64(v, 3);
-    *rank0_failed = (int)v[2];
-    if (!v[0])
-        return BT_OK;
-    return v[1] ? BT_EUSAGE : BT_ERUNTIME;
-}
-
 int main(int argc, char **argv)
 {
     comm_init(&argc, &argv);
@@ -78,10 +65,10 @@ int main(int argc, char **argv)
     int rc = train_parse_args(&t.args, argc, argv, err);
     if (rc == BT_OK)
         rc = train_setup(&t, err);
-    int rank0_failed, all = agree(rc, t.rank, &rank0_failed);
+    int rank0_failed, all = comm_agree_status(rc, &rank0_failed);
     if (all == BT_OK) {
         rc = train_init_state(&t, err);
-        all = agree(rc, t.rank, &rank0_failed);
+        all = comm_agree_status(rc, &rank0_failed);
     }
     if (all != BT_OK) {
         /* Rank 0 speaks for failures every rank sees; another rank only for its own. */
