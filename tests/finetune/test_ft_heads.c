@@ -7,6 +7,7 @@
  *  - ignored labels contribute nothing; the loss scale is applied as given;
  *  - HF names and shapes of the head tensors. */
 #include "testutil.h"
+#include "ops_setup.h"
 
 #include "bert.h"
 #include "ft_compose.h"
@@ -333,20 +334,6 @@ static void test_padding_rows_inert(void **state)
     ft_head_free(&h);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    ops_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ops_shutdown();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,5 +342,5 @@ int main(void)
         cmocka_unit_test(test_head_names),        cmocka_unit_test(test_composed_seq),
         cmocka_unit_test(test_composed_token_qa), cmocka_unit_test(test_padding_rows_inert),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, ops_setup, ops_teardown);
 }

@@ -2,6 +2,7 @@
  * transpose combination, strided leading dimensions, bias, accumulation and
  * batched products; the primitive cache reuses entries for repeated shapes. */
 #include "testutil.h"
+#include "ops_setup.h"
 
 #include "gemm.h"
 #include "mem.h"
@@ -104,20 +105,6 @@ static void test_linear_backward(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    ops_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ops_shutdown();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,5 +112,5 @@ int main(void)
         cmocka_unit_test(test_cache_reuse),
         cmocka_unit_test(test_linear_backward),
     };
-    return cmocka_run_group_tests_name("gemm", tests, setup, teardown);
+    return cmocka_run_group_tests_name("gemm", tests, ops_setup, ops_teardown);
 }

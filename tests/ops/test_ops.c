@@ -2,6 +2,7 @@
  * and the optimised kernel against its naive reference twin, on small shapes
  * with odd sizes, padded keys and dropout. */
 #include "testutil.h"
+#include "ops_setup.h"
 
 #include "activation.h"
 #include "attention.h"
@@ -339,20 +340,6 @@ static void test_rows(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    ops_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ops_shutdown();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -361,5 +348,5 @@ int main(void)
         cmocka_unit_test(test_dropout),   cmocka_unit_test(test_xent),
         cmocka_unit_test(test_rows),      cmocka_unit_test(test_fastmath),
     };
-    return cmocka_run_group_tests_name("ops", tests, setup, teardown);
+    return cmocka_run_group_tests_name("ops", tests, ops_setup, ops_teardown);
 }

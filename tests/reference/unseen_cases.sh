@@ -25,7 +25,6 @@ done
 dirs=("${cases[@]%% *}"); dirs=("${dirs[@]/#/$tmp/}")
 
 backends=(ref)
-"$build/bin/bert-check-ref" --help >/dev/null
 if "$build/bin/bert-check-ref" --quiet "$src/tests/reference/bert-tiny" | grep -q oneDNN; then backends+=(dnnl); fi
 for be in "${backends[@]}"; do
   "$build/bin/bert-check-ref" --quiet --backend "$be" "${dirs[@]}" >"$tmp/out" ||

@@ -2,6 +2,7 @@
  * errors, the three HF reference cases on both matmul backends, a whole-model
  * finite-difference check with dropout on, and a safetensors round trip. */
 #include "testutil.h"
+#include "ops_setup.h"
 
 #include "bert.h"
 #include "fileio.h"
@@ -232,20 +233,6 @@ static void test_model_gradcheck(void **state)
     bert_free(&m);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    ops_init();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    ops_shutdown();
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,5 +240,5 @@ int main(void)
         cmocka_unit_test(test_weight_errors),   cmocka_unit_test(test_reference_cases),
         cmocka_unit_test(test_model_gradcheck),
     };
-    return cmocka_run_group_tests_name("model", tests, setup, teardown);
+    return cmocka_run_group_tests_name("model", tests, ops_setup, ops_teardown);
 }
