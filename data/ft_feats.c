@@ -85,8 +85,7 @@ int ft_feats_add_row(struct ft_feats *f, int example)
     return r;
 }
 
-/* Writes token id at position t of row r as a real token of type ty. */
-static void put(struct ft_feats *f, int r, int t, int32_t id, int ty)
+void ft_feats_put(struct ft_feats *f, int r, int t, int32_t id, int ty)
 {
     size_t o = (size_t)r * (size_t)f->T + (size_t)t;
     f->ids[o] = id;
@@ -124,14 +123,14 @@ void ft_feats_seq(struct ft_feats *f, const struct ft_tok *t, const struct ft_se
         }
         f->truncated += (long)(a.n - na + b.n - nb);
         int r = ft_feats_add_row(f, i), p = 0;
-        put(f, r, p++, t->cls, 0);
+        ft_feats_put(f, r, p++, t->cls, 0);
         for (size_t k = 0; k < na; k++)
-            put(f, r, p++, a.ids[k], 0);
-        put(f, r, p++, t->sep, 0);
+            ft_feats_put(f, r, p++, a.ids[k], 0);
+        ft_feats_put(f, r, p++, t->sep, 0);
         if (e->b) {
             for (size_t k = 0; k < nb; k++)
-                put(f, r, p++, b.ids[k], t->two_types);
-            put(f, r, p++, t->sep, t->two_types);
+                ft_feats_put(f, r, p++, b.ids[k], t->two_types);
+            ft_feats_put(f, r, p++, t->sep, t->two_types);
         }
         f->labels[r] = e->label;
         pad_row(f, t, r);
@@ -150,7 +149,7 @@ void ft_feats_token(struct ft_feats *f, const struct ft_tok *t, const struct ft_
         const struct ft_conll_sent *st = &s->sent[i];
         int r = ft_feats_add_row(f, i), p = 0;
         size_t o = (size_t)r * (size_t)T;
-        put(f, r, p++, t->cls, 0);
+        ft_feats_put(f, r, p++, t->cls, 0);
         for (int k = 0; k < st->n; k++) {
             w.n = 0;
             tokenizer_encode(&t->tk, st->words[k], strlen(st->words[k]), &w);
@@ -163,9 +162,9 @@ void ft_feats_token(struct ft_feats *f, const struct ft_tok *t, const struct ft_
             f->word[o + (size_t)p] = k;
             f->labels[o + (size_t)p] = st->tags[k];
             for (size_t q = 0; q < w.n; q++)
-                put(f, r, p++, w.ids[q], 0);
+                ft_feats_put(f, r, p++, w.ids[q], 0);
         }
-        put(f, r, p, t->sep, 0);
+        ft_feats_put(f, r, p, t->sep, 0);
         pad_row(f, t, r);
     }
     tok_buf_free(&w);

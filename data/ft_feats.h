@@ -47,6 +47,8 @@ void ft_feats_init(struct ft_feats *f, int T, int lw, int token_words, int qa);
 void ft_feats_free(struct ft_feats *f);
 /* Appends an empty (padding) row and returns its index. */
 int ft_feats_add_row(struct ft_feats *f, int example);
+/* Writes token id at position t of row r as a real (attended) token of type ty. */
+void ft_feats_put(struct ft_feats *f, int r, int t, int32_t id, int ty);
 
 void ft_feats_seq(struct ft_feats *f, const struct ft_tok *t, const struct ft_seq_set *s, int T);
 void ft_feats_token(struct ft_feats *f, const struct ft_tok *t, const struct ft_conll_set *s,

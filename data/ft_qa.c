@@ -11,15 +11,6 @@ struct doc {
     int ctx;
 };
 
-static void put(struct ft_feats *f, int r, int p, int32_t id, int ty)
-{
-    size_t x = (size_t)r * (size_t)f->T + (size_t)p;
-    f->ids[x] = id;
-    f->types[x] = ty;
-    f->mask[x] = 1;
-    f->n_tokens++;
-}
-
 /* Answer piece range [*ts, *te] of byte range [as, ae); -1 when none overlaps. */
 static void answer_pieces(const struct tok_offsets *o, size_t as, size_t ae, int *ts, int *te)
 {
@@ -92,16 +83,16 @@ void ft_feats_qa(struct ft_feats *f, const struct ft_tok *t, const struct ft_squ
             int len = ndoc - start < max_doc ? ndoc - start : max_doc;
             int r = ft_feats_add_row(f, i), p = 0;
             size_t x = (size_t)r * (size_t)T;
-            put(f, r, p++, t->cls, 0);
+            ft_feats_put(f, r, p++, t->cls, 0);
             for (int k = 0; k < nq; k++)
-                put(f, r, p++, qb.ids[k], 0);
-            put(f, r, p++, t->sep, 0);
+                ft_feats_put(f, r, p++, qb.ids[k], 0);
+            ft_feats_put(f, r, p++, t->sep, 0);
             for (int k = 0; k < len; k++) {
                 f->off_s[x + (size_t)p] = (int32_t)d.o.start[start + k];
                 f->off_e[x + (size_t)p] = (int32_t)d.o.end[start + k];
-                put(f, r, p++, d.b.ids[start + k], t->two_types);
+                ft_feats_put(f, r, p++, d.b.ids[start + k], t->two_types);
             }
-            put(f, r, p++, t->sep, t->two_types);
+            ft_feats_put(f, r, p++, t->sep, t->two_types);
             for (; p < T; p++)
                 f->ids[x + (size_t)p] = t->pad;
             f->doc_start[r] = start;
