@@ -103,14 +103,14 @@ static int check_opts(const struct loader_opts *o, char *err)
     return BT_OK;
 }
 
-/* Random-replacement pool: every id of v that is not "[...]". */
+/* Random-replacement pool: every id of v that is not reserved. */
 static void pool_from_vocab(struct loader *L, const struct vocab *v)
 {
     int n = vocab_size(v);
     L->pool = xmalloc(xmul((size_t)n, sizeof(int32_t)));
     L->mp.pool_n = 0;
     for (int32_t i = 0; i < n; i++)
-        if (!vocab_is_bracketed(v, i))
+        if (!vocab_is_reserved(v, i))
             L->pool[L->mp.pool_n++] = i;
 }
 

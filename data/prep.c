@@ -285,7 +285,7 @@ static int write_shards(struct prep_ctx *c, const char *dir, const struct vocab 
     m.format_version = SHARD_FORMAT_VERSION;
     m.n_shards = n;
     m.vocab_size = vocab_size(v);
-    m.lowercase = c->o->lowercase;
+    m.lowercase = c->tk.lowercase;
     m.max_seq_len = c->o->max_seq_len;
     m.split_sentences = c->o->split_sentences;
     m.pad_id = vocab_special_id(v, VOCAB_PAD);
@@ -354,15 +354,19 @@ int prep_run(const struct prep_opts *o, struct prep_stats *st, char *err)
     int rc = check_opts(o, err);
     if (rc != BT_OK)
         return rc;
-    struct vocab *v;
-    if ((rc = vocab_load(&v, o->vocab_path, err)) != BT_OK)
+    struct tok_model tm;
+    if ((rc = tok_model_open(&tm, o->tokenizer, o->vocab_path, o->merges_path, err)) != BT_OK)
         return rc;
+    const struct vocab *v = tm.vocab;
+    if ((rc = vocab_check_specials(v, o->vocab_path, err)) != BT_OK) {
+        tok_model_close(&tm);
+        return rc;
+    }
     struct prep_ctx c;
     memset(&c, 0, sizeof c);
     c.o = o;
     c.st = st;
-    c.tk.vocab = v;
-    c.tk.lowercase = o->lowercase;
+    c.tk = tok_model_tokenizer(&tm, o->lowercase);
     c.nw = o->threads;
     if (o->split_sentences)
         sentence_splitter_init(&c.ss, v);
@@ -419,6 +423,6 @@ out:
     builder_free(&c.b);
     if (o->split_sentences)
         sentence_splitter_free(&c.ss);
-    vocab_free(v);
+    tok_model_close(&tm);
     return rc;
 }

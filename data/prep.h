@@ -20,12 +20,14 @@
 
 struct prep_opts {
     const char *vocab_path;
+    const char *tokenizer;   /* "wordpiece", "bpe" or NULL (from the vocabulary's format) */
+    const char *merges_path; /* BPE: NULL = merges.txt beside the vocabulary */
     const char *const *inputs;
     int n_inputs;
     const char *output;
     int shards;      /* >= 1 */
     int max_seq_len; /* 8..65536, default 512 */
-    int lowercase;   /* 1 uncased, 0 cased (--no-lowercase) */
+    int lowercase;   /* WordPiece: 1 uncased, 0 cased (--no-lowercase); BPE never lowercases */
     int threads;     /* tokenizer threads, >= 1 */
     int quiet;       /* 1: no progress or summary on stderr */
     int split_sentences; /* 1: split lines into sentences (sentence_split.h) */

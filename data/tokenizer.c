@@ -5,9 +5,11 @@
  * range of the source character it came from, and every emitted id gets the
  * range from its first to its last source character. */
 #include "tokenizer.h"
+#include "fileio.h"
 #include "mem.h"
 #include "unicode.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void grow(int32_t **p, size_t *cap, size_t need)
@@ -22,34 +24,6 @@ static void grow(int32_t **p, size_t *cap, size_t need)
 }
 
 /* ---- offsets bookkeeping ---- */
-
-void tok_offsets_init(struct tok_offsets *o)
-{
-    memset(o, 0, sizeof *o);
-}
-
-void tok_offsets_free(struct tok_offsets *o)
-{
-    xfree(o->start);
-    xfree(o->end);
-    xfree(o->cs);
-    xfree(o->ce);
-    xfree(o->map);
-    xfree(o->tmp);
-    memset(o, 0, sizeof *o);
-}
-
-static void off_push(struct tok_offsets *o, uint32_t s, uint32_t e)
-{
-    if (o->n == o->cap) {
-        o->cap = o->cap ? 2 * o->cap : 256;
-        o->start = xrealloc(o->start, xmul(o->cap, sizeof *o->start));
-        o->end = xrealloc(o->end, xmul(o->cap, sizeof *o->end));
-    }
-    o->start[o->n] = s;
-    o->end[o->n] = e;
-    o->n++;
-}
 
 /* Makes room for source ranges of code points 0..need-1 of the current word. */
 static void off_grow_word(struct tok_offsets *o, size_t need)
@@ -123,7 +97,7 @@ static void emit(const struct tokenizer *t, struct tok_buf *b, struct tok_offset
         size_t c = b->ids[k] == unk ? len : piece_chars(t->vocab, b->ids[k], k > first);
         if (c == 0 || pos + c > s + len) /* cannot happen with a consistent vocabulary */
             c = s + len - pos;
-        off_push(o, o->cs[o->map[pos]], o->ce[o->map[pos + c - 1]]);
+        tok_offsets_push(o, o->cs[o->map[pos]], o->ce[o->map[pos + c - 1]]);
         pos += c;
     }
 }
@@ -157,7 +131,7 @@ static void flush_word(const struct tokenizer *t, struct tok_buf *b, struct tok_
     if (sid >= 0) {
         tok_buf_push(b, sid);
         if (o)
-            off_push(o, o->cs[0], o->ce[n - 1]);
+            tok_offsets_push(o, o->cs[0], o->ce[n - 1]);
         return;
     }
     const int32_t *w = b->cps;
@@ -283,7 +257,7 @@ static void encode(const struct tokenizer *t, const char *text, size_t len, stru
                 encode_chunk(t, s + pos, i - pos, pos, b, o);
                 tok_buf_push(b, vocab_special_id(t->vocab, (enum vocab_special)k));
                 if (o)
-                    off_push(o, (uint32_t)i, (uint32_t)(i + m));
+                    tok_offsets_push(o, (uint32_t)i, (uint32_t)(i + m));
                 pos = i + m;
                 i = pos - 1;
                 break;
@@ -295,7 +269,10 @@ static void encode(const struct tokenizer *t, const char *text, size_t len, stru
 
 void tokenizer_encode(const struct tokenizer *t, const char *text, size_t len, struct tok_buf *b)
 {
-    encode(t, text, len, b, NULL);
+    if (t->bpe)
+        bpe_encode(t->bpe, text, len, b, NULL);
+    else
+        encode(t, text, len, b, NULL);
 }
 
 void tokenizer_encode_offsets(const struct tokenizer *t, const char *text, size_t len,
@@ -303,5 +280,59 @@ void tokenizer_encode_offsets(const struct tokenizer *t, const char *text, size_
 {
     BT_CHECK(o->n == b->n, "tok_offsets (%zu) and tok_buf (%zu) are out of step", o->n, b->n);
     BT_CHECK(len < UINT32_MAX, "text of %zu bytes is too long for 32-bit offsets", len);
-    encode(t, text, len, b, o);
+    if (t->bpe)
+        bpe_encode(t->bpe, text, len, b, o);
+    else
+        encode(t, text, len, b, o);
+}
+
+/* ---- the files behind a tokenizer ---- */
+
+int tok_model_open(struct tok_model *m, const char *kind, const char *vocab_path,
+                   const char *merges_path, char *err)
+{
+    memset(m, 0, sizeof *m);
+    if (kind && strcmp(kind, "wordpiece") != 0 && strcmp(kind, "bpe") != 0)
+        return bt_errf(err, BT_EUSAGE, "--tokenizer '%s' must be wordpiece or bpe", kind);
+    int rc = vocab_load(&m->vocab, vocab_path, err);
+    if (rc != BT_OK)
+        return rc;
+    int bpe = vocab_kind(m->vocab) == VOCAB_BPE;
+    if (kind && bpe != (strcmp(kind, "bpe") == 0)) {
+        rc = bt_errf(err, BT_EUSAGE, "%s: --tokenizer %s needs %s, but this is a %s", vocab_path,
+                     kind, bpe ? "a WordPiece vocab.txt" : "a BPE vocab.json",
+                     bpe ? "JSON vocabulary (vocab.json)" : "WordPiece vocabulary (vocab.txt)");
+    } else if (!bpe && merges_path) {
+        rc = bt_errf(err, BT_EUSAGE, "--merges %s: merges only apply to --tokenizer bpe (%s is a "
+                     "WordPiece vocabulary)", merges_path, vocab_path);
+    } else if (bpe) {
+        char beside[4200];
+        if (!merges_path) {
+            char dir[4096];
+            file_dirname(vocab_path, dir, sizeof dir);
+            snprintf(beside, sizeof beside, "%s/merges.txt", dir);
+            merges_path = beside;
+            if (!file_exists(beside))
+                rc = bt_errf(err, BT_EUSAGE, "%s: no merges.txt beside the BPE vocabulary; pass "
+                             "--merges FILE (RoBERTa uses GPT-2's merges.txt)", beside);
+        }
+        if (rc == BT_OK)
+            rc = bpe_load(&m->bpe, m->vocab, merges_path, err);
+    }
+    if (rc != BT_OK)
+        tok_model_close(m);
+    return rc;
+}
+
+void tok_model_close(struct tok_model *m)
+{
+    bpe_free(m->bpe);
+    vocab_free(m->vocab);
+    memset(m, 0, sizeof *m);
+}
+
+struct tokenizer tok_model_tokenizer(const struct tok_model *m, int lowercase)
+{
+    struct tokenizer t = {m->vocab, m->bpe ? 0 : lowercase, m->bpe};
+    return t;
 }

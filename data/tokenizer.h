@@ -1,6 +1,9 @@
-/* tokenizer.h - BERT tokenization of text to ids, matching Hugging Face's
- * BertTokenizer (the Python class) for do_lower_case = 1 (uncased) and 0 (cased),
- * tokenize_chinese_chars and strip_accents at their defaults.
+/* tokenizer.h - tokenization of text to ids: BERT's WordPiece (below) or, when
+ * t->bpe is set, byte-level BPE (bpe.h: GPT-2 / RoBERTa).
+ *
+ * WordPiece matches Hugging Face's BertTokenizer (the Python class) for
+ * do_lower_case = 1 (uncased) and 0 (cased), tokenize_chinese_chars and
+ * strip_accents at their defaults.
  *
  * Steps, in Hugging Face's order:
  *  1. the literal special tokens [PAD] [UNK] [CLS] [SEP] [MASK] are cut out of the
@@ -31,6 +34,8 @@
 #ifndef BT_TOKENIZER_H
 #define BT_TOKENIZER_H
 
+#include "bpe.h"
+#include "check.h"
 #include "vocab.h"
 #include "wordpiece.h"
 
@@ -39,25 +44,29 @@
 
 struct tokenizer {
     const struct vocab *vocab;
-    int lowercase; /* 1 = uncased (lowercase + strip accents), 0 = cased */
+    int lowercase;         /* WordPiece: 1 = uncased (lowercase + strip accents), 0 = cased */
+    const struct bpe *bpe; /* NULL: WordPiece; else byte-level BPE over vocab (a vocab.json) */
 };
+
+/* The files behind a tokenizer, as bert-prep's --vocab / --tokenizer / --merges
+ * name them. kind is "wordpiece", "bpe" or NULL (inferred: a vocab.json means
+ * bpe); bpe reads merges_path, or merges.txt beside the vocabulary when NULL.
+ * Errors (BT_EUSAGE unless the file system failed): kind unknown or not
+ * matching the vocabulary's format, --merges given for WordPiece, no merges
+ * file, and every error of vocab_load / bpe_load. */
+struct tok_model {
+    struct vocab *vocab;
+    struct bpe *bpe; /* NULL for WordPiece */
+};
+int tok_model_open(struct tok_model *m, const char *kind, const char *vocab_path,
+                   const char *merges_path, char *err) BT_WUR;
+void tok_model_close(struct tok_model *m);
+/* A tokenizer over m (lowercase applies to WordPiece only). */
+struct tokenizer tok_model_tokenizer(const struct tok_model *m, int lowercase);
 
 /* Appends the ids of text[0..len) to b->ids (no [CLS]/[SEP] are added). */
 void tokenizer_encode(const struct tokenizer *t, const char *text, size_t len, struct tok_buf *b);
 
-/* Byte ranges [start[i], end[i]) of the input text, parallel to tok_buf ids. */
-struct tok_offsets {
-    uint32_t *start, *end; /* (n) */
-    size_t n, cap;
-    /* scratch, owned by the tokenizer functions */
-    uint32_t *cs, *ce;     /* per code point of the current word: source byte range */
-    size_t c_cap;
-    int32_t *map, *tmp;    /* normalised position -> code point of the word */
-    size_t map_cap, tmp_cap;
-};
-
-void tok_offsets_init(struct tok_offsets *o);
-void tok_offsets_free(struct tok_offsets *o);
 /* tokenizer_encode plus offsets: requires o->n == b->n on entry (both empty, or
  * filled together by earlier calls) and keeps them equal. Offsets are relative
  * to text (text[0] is byte 0); the caller adds its own base if needed. */

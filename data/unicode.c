@@ -75,6 +75,41 @@ int uni_is_pyspace(int32_t cp)
     return b == UTF8PROC_BIDI_CLASS_WS || b == UTF8PROC_BIDI_CLASS_B || b == UTF8PROC_BIDI_CLASS_S;
 }
 
+static int is_white_space(int32_t cp)
+{
+    if (cp < 0x80)
+        return cp == ' ' || (cp >= 9 && cp <= 13);
+    return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+enum uni_bpe_class uni_bpe_class(int32_t cp)
+{
+    if (cp < 0x80) {
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'))
+            return UNI_BPE_LETTER;
+        if (cp >= '0' && cp <= '9')
+            return UNI_BPE_NUMBER;
+        return is_white_space(cp) ? UNI_BPE_SPACE : UNI_BPE_OTHER;
+    }
+    if (is_white_space(cp))
+        return UNI_BPE_SPACE;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+        return UNI_BPE_LETTER;
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return UNI_BPE_NUMBER;
+    default:
+        return UNI_BPE_OTHER;
+    }
+}
+
 int32_t uni_decode(const unsigned char *s, size_t n, size_t *adv)
 {
     *adv = 1;

@@ -1,4 +1,4 @@
-/* unicode.h - the Unicode facts BERT's tokenizer needs, answered from utf8proc
+/* unicode.h - the Unicode facts the tokenizers need, answered from utf8proc
  * (unicode.c is the only file that includes utf8proc.h).
  *
  * Character classes follow Hugging Face's BasicTokenizer helpers:
@@ -46,6 +46,12 @@ int uni_lower(int32_t cp, int32_t out[2]);
 size_t uni_nfd(const int32_t *in, size_t n, int32_t *out, size_t cap);
 /* NFC: NFD followed by canonical composition; same buffer contract. */
 size_t uni_nfc(const int32_t *in, size_t n, int32_t *out, size_t cap);
+
+/* Classes of GPT-2's pre-tokenizer regex (byte-level BPE, bpe.h), as Python's
+ * `regex` module answers them: \p{L} (categories L*), \p{N} (N*), \s (the
+ * Unicode White_Space property), anything else. */
+enum uni_bpe_class { UNI_BPE_OTHER, UNI_BPE_LETTER, UNI_BPE_NUMBER, UNI_BPE_SPACE };
+enum uni_bpe_class uni_bpe_class(int32_t cp);
 
 /* Version string of the Unicode data in use (for messages and docs). */
 const char *uni_version(void);

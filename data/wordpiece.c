@@ -5,30 +5,6 @@
 
 #include <string.h>
 
-void tok_buf_init(struct tok_buf *b)
-{
-    memset(b, 0, sizeof *b);
-}
-
-void tok_buf_free(struct tok_buf *b)
-{
-    xfree(b->ids);
-    xfree(b->cps);
-    xfree(b->norm);
-    xfree(b->bytes);
-    xfree(b->offs);
-    memset(b, 0, sizeof *b);
-}
-
-void tok_buf_push(struct tok_buf *b, int32_t id)
-{
-    if (b->n == b->cap) {
-        b->cap = b->cap ? 2 * b->cap : 256;
-        b->ids = xrealloc(b->ids, xmul(b->cap, sizeof *b->ids));
-    }
-    b->ids[b->n++] = id;
-}
-
 void wordpiece_encode(const struct vocab *v, const int32_t *w, size_t n, struct tok_buf *b)
 {
     int32_t unk = vocab_special_id(v, VOCAB_UNK);

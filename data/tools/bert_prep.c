@@ -1,7 +1,8 @@
 /* bert_prep.c - the bert-prep program (contract in shared/docs/DESIGN.md):
  *   bert-prep --vocab V --input FILE... --output DIR [--shards N] [--max-seq-len N]
  *             [--no-lowercase] [--split-sentences] [--threads N] [--quiet]
- *   bert-prep tokenize --vocab V [--no-lowercase]
+ *             [--tokenizer wordpiece|bpe] [--merges FILE]
+ *   bert-prep tokenize --vocab V [--no-lowercase] [--tokenizer wordpiece|bpe] [--merges FILE]
  *   bert-prep inspect DIR [--masking --samples N --seed S --seq-len L --objective X
  *             [--max-pred P] [--mask-prob F]]
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. The work
@@ -32,7 +33,11 @@ static _Noreturn void usage(const char *msg)
     fprintf(stderr,
             "usage: %s --vocab VOCAB --input FILE... --output DIR [--shards N] [--max-seq-len N]\n"
             "                 [--no-lowercase] [--split-sentences] [--threads N] [--quiet]\n"
-            "       %s tokenize --vocab VOCAB [--no-lowercase]   (stdin lines -> id lines)\n"
+            "                 [--tokenizer wordpiece|bpe] [--merges FILE]\n"
+            "       %s tokenize --vocab VOCAB [--no-lowercase] [--tokenizer wordpiece|bpe]\n"
+            "                 [--merges FILE]   (stdin lines -> id lines)\n"
+            "  VOCAB: a WordPiece vocab.txt, or a byte-level BPE vocab.json (GPT-2, RoBERTa)\n"
+            "  with its merges.txt (--merges; default: merges.txt beside VOCAB)\n"
             "       %s inspect DIR [--masking --samples N --seed S --seq-len L --objective X\n"
             "                 [--max-pred P] [--mask-prob F] [--static-masks]]\n",
             prog, prog, prog);
@@ -79,11 +84,15 @@ static const char *need_arg(int argc, char **argv, int *i)
 
 static int cmd_tokenize(int argc, char **argv)
 {
-    const char *vocab_path = NULL;
+    const char *vocab_path = NULL, *kind = NULL, *merges = NULL;
     int lowercase = 1;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--vocab"))
             vocab_path = need_arg(argc, argv, &i);
+        else if (!strcmp(argv[i], "--tokenizer"))
+            kind = need_arg(argc, argv, &i);
+        else if (!strcmp(argv[i], "--merges"))
+            merges = need_arg(argc, argv, &i);
         else if (!strcmp(argv[i], "--no-lowercase"))
             lowercase = 0;
         else {
@@ -95,11 +104,11 @@ static int cmd_tokenize(int argc, char **argv)
     if (!vocab_path)
         usage("tokenize: --vocab is required");
     char err[BT_ERR_LEN];
-    struct vocab *v;
-    int rc = vocab_load(&v, vocab_path, err);
+    struct tok_model tm;
+    int rc = tok_model_open(&tm, kind, vocab_path, merges, err);
     if (rc != BT_OK)
         bt_die(prog, rc, err);
-    struct tokenizer tk = {v, lowercase};
+    struct tokenizer tk = tok_model_tokenizer(&tm, lowercase);
     struct tok_buf tb;
     tok_buf_init(&tb);
     char *line = NULL;
@@ -131,7 +140,7 @@ static int cmd_tokenize(int argc, char **argv)
     free(line);
     xfree(out);
     tok_buf_free(&tb);
-    vocab_free(v);
+    tok_model_close(&tm);
     if (bad)
         bt_die(prog, BT_EIO, "tokenize: error reading stdin or writing stdout");
     return 0;
@@ -203,6 +212,10 @@ static int cmd_prep(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--vocab"))
             o.vocab_path = need_arg(argc, argv, &i);
+        else if (!strcmp(a, "--tokenizer"))
+            o.tokenizer = need_arg(argc, argv, &i);
+        else if (!strcmp(a, "--merges"))
+            o.merges_path = need_arg(argc, argv, &i);
         else if (!strcmp(a, "--output"))
             o.output = need_arg(argc, argv, &i);
         else if (!strcmp(a, "--shards"))

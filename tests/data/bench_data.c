@@ -38,7 +38,7 @@ static void bench_tokenizer(const char *corpus, const char *vocab_path)
     if (vocab_load(&v, vocab_path, err) != BT_OK)
         die("vocab", err);
     for (int lower = 1; lower >= 0; lower--) {
-        struct tokenizer tk = {v, lower};
+        struct tokenizer tk = {v, lower, NULL};
         struct tok_buf b;
         tok_buf_init(&b);
         double best = 1e30;

@@ -104,7 +104,7 @@ static void test_roundtrip_structure(void **state)
     assert_int_equal(c.meta.n_shards, 2);
     struct vocab *v;
     assert_int_equal(vocab_load(&v, vocab, err), BT_OK);
-    struct tokenizer tk = {v, 1};
+    struct tokenizer tk = {v, 1, NULL};
     const char *lines[] = {"First doc one.", "First doc two.", "Second doc.", "Third doc here."};
     const int64_t doc_of[] = {0, 0, 1, 2};
     for (int s = 0; s < 4; s++) {
@@ -296,7 +296,7 @@ static void test_sentence_split(void **state)
     df_fixture(vpath, sizeof vpath, "bert-base-uncased-vocab.txt");
     struct vocab *v;
     assert_int_equal(vocab_load(&v, vpath, err), BT_OK);
-    struct tokenizer tk = {v, 1};
+    struct tokenizer tk = {v, 1, NULL};
     struct sentence_splitter ss;
     sentence_splitter_init(&ss, v);
     const char *text = "He said so. \xe2\x80\x9cShe left!\xe2\x80\x9d Did they?? Mr. Smith paid "

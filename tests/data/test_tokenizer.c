@@ -44,7 +44,7 @@ static struct vocab *toy_vocab(const char *const *toks, size_t n)
 static const char *tok_str(const struct vocab *v, int lowercase, const char *text, size_t len)
 {
     static char out[8192];
-    struct tokenizer tk = {v, lowercase};
+    struct tokenizer tk = {v, lowercase, NULL};
     struct tok_buf b;
     tok_buf_init(&b);
     tokenizer_encode(&tk, text, len, &b);
@@ -86,7 +86,7 @@ static void test_hf_golden(void **state)
         assert_non_null(which);
         assert_non_null(jt);
         int cased = !strcmp(which, "cased");
-        struct tokenizer tk = {cased ? vc : vu, !cased};
+        struct tokenizer tk = {cased ? vc : vu, !cased, NULL};
         struct tok_buf b;
         tok_buf_init(&b);
         tokenizer_encode(&tk, json_string_value(jt), json_string_length(jt), &b);
@@ -123,7 +123,7 @@ static void test_hf_toy_vocab(void **state)
                                        "low", "lowest"};
     struct vocab *v = toy_vocab(toks, sizeof toks / sizeof *toks);
     const char *s = "UNwant\xc3\xa9" "d,running";
-    struct tokenizer tk = {v, 1};
+    struct tokenizer tk = {v, 1, NULL};
     struct tok_buf b;
     tok_buf_init(&b);
     tokenizer_encode(&tk, s, strlen(s), &b);
@@ -317,7 +317,7 @@ static void test_vocab_errors(void **state)
     assert_int_equal(vocab_lookup(v, "x", 1, 0), 6);
     assert_int_equal(vocab_lookup(v, "y", 1, 1), 7);
     assert_int_equal(vocab_lookup(v, "y", 1, 0), -1);
-    assert_true(vocab_is_bracketed(v, 4) && !vocab_is_bracketed(v, 5));
+    assert_true(vocab_is_reserved(v, 4) && !vocab_is_reserved(v, 5));
     assert_true(vocab_checksum(v) == vocab_fnv1a64(dup, strlen(dup)));
     vocab_free(v);
     /* the real vocabulary: specials at their documented ids */
