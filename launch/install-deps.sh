@@ -25,7 +25,8 @@ if [ "$mode" != minimal ]; then
   PKGS+=(libcmocka-dev                         # unit tests
          slurm-wlm slurmctld slurmd slurm-client munge   # the local SLURM test cluster
          gnuplot-nox                           # plots of studies
-         python3 python3-numpy python3-torch)  # PyTorch baseline in the benchmarks
+         python3 python3-numpy python3-torch   # PyTorch baseline in the benchmarks
+         python3-regex)                        # GPT-2 pre-tokenizer in the BPE oracle test
 fi
 
 missing=()
