@@ -1,5 +1,6 @@
 /* inspect.c - see inspect.h. */
 #include "inspect.h"
+#include "masking.h"
 #include "json_util.h"
 #include "mem.h"
 #include "nvidia_shard.h"
@@ -125,6 +126,7 @@ int inspect_masking_stats(const struct inspect_opts *o, struct inspect_masking *
     lo.global_batch = mb;
     lo.micro_batch = mb;
     lo.static_masks = o->static_masks;
+    lo.masking = o->mask_mode;
     lo.prefetch = 1;
     struct loader *L;
     int rc = loader_open(&L, &lo, err);
@@ -178,6 +180,7 @@ static json_t *masking_json(const struct inspect_opts *o, const struct inspect_m
     json_t *m = json_object();
     double p = s->preds > 0 ? (double)s->preds : 1.0;
     json_object_set_new(m, "objective", json_string(objective_name(o->objective)));
+    json_object_set_new(m, "mask_mode", json_string(mask_mode_name((enum mask_mode)o->mask_mode)));
     json_object_set_new(m, "samples", json_integer(s->rows));
     json_object_set_new(m, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(m, "seq_len", json_integer(o->seq_len));

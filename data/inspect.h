@@ -22,6 +22,7 @@ struct inspect_opts {
     double mask_prob;
     enum objective objective;
     int static_masks;  /* NVIDIA shards */
+    int mask_mode;     /* enum mask_mode: token, whole-word, ngram */
 };
 
 struct inspect_masking {

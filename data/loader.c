@@ -39,7 +39,9 @@ struct loader {
     struct sampler smp;
     struct mask_params mp;
     int32_t *pool;
-    int32_t *scratch, *tpos, *tlab; /* (T) each */
+    uint8_t *cont_id;               /* (vocab size) token continues a word; NULL: unknown */
+    int32_t *scratch, *tpos, *tlab; /* (4T), (T), (T) */
+    uint8_t *tcont;                 /* (T) the row's continuation flags */
     int accum;
     /* producer: next micro-batch is number pa of the step starting at pstate */
     struct data_state pstate;
@@ -87,6 +89,8 @@ static int check_opts(const struct loader_opts *o, char *err)
     if (o->max_pred < 1 || o->max_pred > o->seq_len)
         return bt_errf(err, BT_EUSAGE, "loader: max_pred %d is outside 1..seq_len (%d)",
                        o->max_pred, o->seq_len);
+    if (o->masking < 0 || o->masking >= MASK_MODE_COUNT)
+        return bt_errf(err, BT_EUSAGE, "loader: unknown masking mode %d", o->masking);
     if (!(o->mask_prob > 0 && o->mask_prob <= 1))
         return bt_errf(err, BT_EUSAGE, "loader: mask_prob %g is outside (0, 1]", o->mask_prob);
     if (!(o->short_seq_prob >= 0 && o->short_seq_prob <= 1))
@@ -103,15 +107,19 @@ static int check_opts(const struct loader_opts *o, char *err)
     return BT_OK;
 }
 
-/* Random-replacement pool: every id of v that is not reserved. */
+/* Random-replacement pool (every id of v that is not reserved) and the
+ * word-continuation flags. */
 static void pool_from_vocab(struct loader *L, const struct vocab *v)
 {
     int n = vocab_size(v);
     L->pool = xmalloc(xmul((size_t)n, sizeof(int32_t)));
+    L->cont_id = xmalloc((size_t)n);
     L->mp.pool_n = 0;
-    for (int32_t i = 0; i < n; i++)
+    for (int32_t i = 0; i < n; i++) {
         if (!vocab_is_reserved(v, i))
             L->pool[L->mp.pool_n++] = i;
+        L->cont_id[i] = (uint8_t)vocab_is_continuation(v, i);
+    }
 }
 
 static int open_ours(struct loader *L, char *err)
@@ -199,6 +207,10 @@ static int open_nvidia(struct loader *L, char *err)
         I->cls_id = 101;
         I->sep_id = 102;
         I->mask_id = 103;
+        if (L->o.masking != MASK_TOKEN && !L->o.static_masks)
+            return bt_errf(err, BT_EUSAGE, "%s: %s masking needs the vocabulary to find words; "
+                           "put the shards' vocab.txt into the data directory", L->o.dir,
+                           mask_mode_name((enum mask_mode)L->o.masking));
         L->pool = xmalloc(xmul(30522 - 999, sizeof(int32_t)));
         L->mp.pool_n = 0;
         for (int32_t i = 999; i < 30522; i++)
@@ -217,28 +229,48 @@ static int open_nvidia(struct loader *L, char *err)
 
 /* ---- rows ----------------------------------------------------------------- */
 
-/* Writes corpus tokens [lo, lo+n) to out, with [SEP] before every document
- * start strictly after lo when seps is set; returns positions written. */
-static int put_tokens(const struct loader *L, int32_t *out, int64_t lo, int64_t n, int seps)
+/* First index i in sorted v[0..n) with v[i] > x (n if none). */
+static int64_t first_above(const int64_t *v, int64_t n, int64_t x)
 {
-    const int32_t *tok = L->corpus.tokens;
-    if (!seps) {
-        memcpy(out, tok + lo, (size_t)n * sizeof(int32_t));
-        return (int)n;
-    }
-    int64_t a = 0, b = L->corpus.n_docs; /* first document starting after lo */
+    int64_t a = 0, b = n;
     while (a < b) {
         int64_t mid = a + (b - a) / 2;
-        if (L->doc_tok[mid] <= lo)
+        if (v[mid] <= x)
             a = mid + 1;
         else
             b = mid;
     }
+    return a;
+}
+
+/* Writes corpus tokens [lo, lo+n) to out, with [SEP] before every document
+ * start strictly after lo when seps is set; returns positions written. With
+ * cont (whole-word masking) also their continuation flags: from the
+ * vocabulary, except that a sentence's first token starts a word and an
+ * inserted [SEP] is no word. */
+static int put_tokens(const struct loader *L, int32_t *out, uint8_t *cont, int64_t lo, int64_t n,
+                      int seps)
+{
+    const int32_t *tok = L->corpus.tokens;
+    if (!seps && !cont) {
+        memcpy(out, tok + lo, (size_t)n * sizeof(int32_t));
+        return (int)n;
+    }
+    const int64_t *so = L->corpus.sent_off;
+    int64_t d = first_above(L->doc_tok, L->corpus.n_docs, lo); /* next document start > lo */
+    int64_t s = first_above(so, L->corpus.n_sent, lo - 1);     /* next sentence start >= lo */
     int k = 0;
     for (int64_t t = lo; t < lo + n; t++) {
-        if (a < L->corpus.n_docs && t == L->doc_tok[a]) {
+        if (seps && d < L->corpus.n_docs && t == L->doc_tok[d]) {
+            if (cont)
+                cont[k] = 0;
             out[k++] = L->info.sep_id;
-            a++;
+            d++;
+        }
+        if (cont) {
+            while (s < L->corpus.n_sent && so[s] < t)
+                s++;
+            cont[k] = (s < L->corpus.n_sent && so[s] == t) ? 0 : L->cont_id[tok[t]];
         }
         out[k++] = tok[t];
     }
@@ -253,21 +285,24 @@ static int fill_row(struct loader *L, const struct example_ref *ex, int64_t e, i
     int32_t *am = b->attention_mask + (size_t)i * T;
     const struct data_info *I = &L->info;
     int n = 0, first_len = 0, nsp = -1, static_preds = 0;
+    uint8_t *cont = L->o.masking != MASK_TOKEN ? L->tcont : NULL;
+    if (cont)
+        memset(cont, 0, (size_t)T);
     if (ex->pair) {
         const struct pair_ex *p = ex->pair;
         int swap = L->o.objective == OBJ_SOP && p->label;
         int64_t lo1 = swap ? p->b_lo : p->a_lo, lo2 = swap ? p->a_lo : p->b_lo;
         int n1 = swap ? p->b_len : p->a_len, n2 = swap ? p->a_len : p->b_len;
         ids[n++] = I->cls_id;
-        n += put_tokens(L, ids + n, lo1, n1, 0);
+        n += put_tokens(L, ids + n, cont ? cont + n : NULL, lo1, n1, 0);
         ids[n++] = I->sep_id;
         first_len = n;
-        n += put_tokens(L, ids + n, lo2, n2, 0);
+        n += put_tokens(L, ids + n, cont ? cont + n : NULL, lo2, n2, 0);
         ids[n++] = I->sep_id;
         nsp = p->label;
     } else if (ex->block) {
         ids[n++] = I->cls_id;
-        n += put_tokens(L, ids + n, ex->block->lo, ex->block->len,
+        n += put_tokens(L, ids + n, cont ? cont + n : NULL, ex->block->lo, ex->block->len,
                         L->o.objective == OBJ_FULL_SENTENCES);
         ids[n++] = I->sep_id;
         first_len = n;
@@ -295,6 +330,9 @@ static int fill_row(struct loader *L, const struct example_ref *ex, int64_t e, i
         }
         static_preds = L->o.static_masks ? np : -1;
         nsp = x->nsp[r];
+        if (cont)
+            for (int t = 0; t < n; t++)
+                cont[t] = L->cont_id[ids[t]];
     }
     if (!ex->nv)
         for (int t = 0; t < n; t++)
@@ -311,7 +349,7 @@ static int fill_row(struct loader *L, const struct example_ref *ex, int64_t e, i
     } else {
         int k = masking_apply(&L->mp, L->o.seed,
                               rng_stream(MASKING_TAG, (uint64_t)e, (uint64_t)idx), ids, n,
-                              L->tpos, L->tlab, L->scratch);
+                              cont, L->tpos, L->tlab, L->scratch);
         for (int j = 0; j < k; j++) {
             b->pred_pos[b->n_pred + j] = i * T + L->tpos[j];
             b->pred_label[b->n_pred + j] = L->tlab[j];
@@ -449,7 +487,10 @@ int loader_open(struct loader **out, const struct loader_opts *o, char *err)
                          L->info.mask_id};
         memcpy(L->mp.special, sp, sizeof sp);
         L->mp.pool = L->pool;
-        L->scratch = xmalloc(xmul((size_t)o->seq_len, sizeof(int32_t)));
+        L->mp.mode = (enum mask_mode)o->masking;
+        L->mp.max_ngram = MASKING_MAX_NGRAM;
+        L->scratch = xmalloc(xmul(4 * (size_t)o->seq_len, sizeof(int32_t)));
+        L->tcont = xmalloc((size_t)o->seq_len);
         L->tpos = xmalloc(xmul((size_t)o->seq_len, sizeof(int32_t)));
         L->tlab = xmalloc(xmul((size_t)o->seq_len, sizeof(int32_t)));
         rc = sampler_epoch_size(&L->smp, 0, &L->info.epoch_size, err);
@@ -548,6 +589,8 @@ void loader_close(struct loader *L)
         shard_dir_free(L->paths, L->n_paths);
     xfree(L->doc_tok);
     xfree(L->pool);
+    xfree(L->cont_id);
+    xfree(L->tcont);
     xfree(L->scratch);
     xfree(L->tpos);
     xfree(L->tlab);

@@ -22,6 +22,9 @@
  * full-sentences/doc-sentences: [CLS] tokens [SEP] with a [SEP] between
  * documents (full-sentences), token_type 0, nsp_labels -1. Padding uses the
  * vocabulary's [PAD] id, attention_mask 0, token_type 0.
+ * Masking (masking.h): token, whole-word or ngram; words come from the
+ * vocabulary (vocab_is_continuation), and the first token of a corpus sentence
+ * always starts a word (a BPE line starts without the space marker).
  * MLM targets are gathered: pred_pos = row*T + t in row order, pred_label the
  * original ids, n_pred of them. sample_index[i] = epoch * 2^40 + index in epoch:
  * unique and independent of the world size (equal to the stream position
@@ -64,6 +67,7 @@ struct loader_opts {
     int global_batch;       /* samples per optimizer step over all ranks */
     int micro_batch;        /* rows per loader_next call; global_batch % (world*micro_batch) == 0 else BT_EUSAGE */
     int static_masks;       /* NVIDIA shards only: 1 = use the stored masks, 0 = restore ids and re-mask dynamically */
+    int masking;            /* enum mask_mode: token (0), whole-word, ngram (masking.h) */
     int prefetch;           /* 1 = prepare the next micro-batches in a background thread */
 };
 
@@ -85,7 +89,8 @@ struct loader;
 
 /* Errors (one sentence naming the file or option): BT_EUSAGE for options (seq_len
  * below 8 or above the shards' max_seq_len, batch divisibility, rank, objective
- * not available for the source, no shards in dir), BT_EFORMAT for unknown shard
+ * not available for the source, no shards in dir, whole-word or ngram masking
+ * of NVIDIA shards without a vocab.txt), BT_EFORMAT for unknown shard
  * versions and truncated or corrupt files, BT_EIO for unreadable ones. */
 int loader_open(struct loader **out, const struct loader_opts *o, char *err) BT_WUR;
 const struct data_info *loader_info(const struct loader *L);

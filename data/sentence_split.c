@@ -103,11 +103,14 @@ void sentence_splitter_init(struct sentence_splitter *s, const struct vocab *v)
         const char *t = vocab_token(v, id, &n);
         if (!t || vocab_is_reserved(v, id))
             continue;
+        int spaced = bpe && n >= 2 && memcmp(t, "\xc4\xa0", 2) == 0;
         if (bpe) {
             n = bpe_text(t, n, buf, sizeof buf);
             t = buf;
         }
         s->flags[id] = classify(t, n);
+        if (spaced && !(s->flags[id] & SS_TERM)) /* ' "' opens a quote, it closes nothing */
+            s->flags[id] &= (uint8_t)~SS_CLOSE;
     }
 }
 

@@ -8,7 +8,8 @@
  * or a single "." follows an abbreviation (mr, mrs, dr, st, etc, e.g. ...), a
  * single letter (initials, "u.s."), or sits between two numbers ("3.50").
  * It works on token ids (WordPiece, or BPE with the leading space marker
- * dropped; a BPE token such as ".\"" counts as terminator plus closer), so
+ * dropped; a BPE token such as ".\"" counts as terminator plus closer, and a
+ * quote with a leading space opens rather than closes), so
  * case is not used; it is a heuristic, not NLTK. */
 #ifndef BT_SENTENCE_SPLIT_H
 #define BT_SENTENCE_SPLIT_H

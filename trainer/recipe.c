@@ -13,6 +13,7 @@ static const struct kt_key keys[] = {
     {"max_pred", KT_INT, O(max_pred), 20, 1, 65536, NULL, NULL, 0},
     {"mask_prob", KT_NUM, O(mask_prob), 0.15, 0.0, 1.0, NULL, NULL, 0},
     {"short_seq_prob", KT_NUM, O(short_seq_prob), 0.1, 0.0, 1.0, NULL, NULL, 0},
+    {"masking", KT_STR, O(masking), 0, 0, 0, "token", "token|whole-word|ngram", 0},
     {"global_batch_size", KT_INT, O(global_batch_size), 32, 1, 1e9, NULL, NULL, 0},
     {"micro_batch_size", KT_INT, O(micro_batch_size), 16, 1, 1e9, NULL, NULL, 1},
     {"total_steps", KT_INT, O(total_steps), 1000, 1, 1e15, NULL, NULL, 1},

@@ -13,6 +13,7 @@ struct recipe {
     char objective[RECIPE_STR_LEN]; /* nsp, sop, full-sentences, doc-sentences */
     long seq_len, max_pred;
     double mask_prob, short_seq_prob;
+    char masking[RECIPE_STR_LEN];   /* token, whole-word, ngram (data/masking.h) */
     long global_batch_size, micro_batch_size, total_steps;
     char optimizer[RECIPE_STR_LEN];  /* adamw, lamb */
     double lr, beta1, beta2, eps, weight_decay, grad_clip;

@@ -5,6 +5,7 @@
 #include "comm.h"
 #include "fileio.h"
 #include "log.h"
+#include "masking.h"
 #include "mem.h"
 #include "ops.h"
 #include "timer.h"
@@ -31,7 +32,11 @@ static int open_loader(struct trainer *t, struct loader **L, const char *dir, ui
                             .global_batch = global_batch,
                             .micro_batch = (int)t->rc.micro_batch_size,
                             .static_masks = 0,
+                            .masking = MASK_TOKEN,
                             .prefetch = prefetch};
+    enum mask_mode mm;
+    if (mask_mode_parse(t->rc.masking, &mm) == BT_OK) /* the recipe checked the spelling */
+        o.masking = (int)mm;
     int rc = loader_open(L, &o, err);
     if (rc != BT_OK)
         return rc;

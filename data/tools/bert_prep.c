@@ -4,12 +4,13 @@
  *             [--tokenizer wordpiece|bpe] [--merges FILE]
  *   bert-prep tokenize --vocab V [--no-lowercase] [--tokenizer wordpiece|bpe] [--merges FILE]
  *   bert-prep inspect DIR [--masking --samples N --seed S --seq-len L --objective X
- *             [--max-pred P] [--mask-prob F]]
+ *             [--max-pred P] [--mask-prob F] [--mask-mode M] [--static-masks]]
  * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. The work
  * is done by data/ (tokenizer, prep, inspect); this file only parses options. */
 #include "check.h"
 #include "inspect.h"
 #include "log.h"
+#include "masking.h"
 #include "mem.h"
 #include "prep.h"
 #include "tokenizer.h"
@@ -39,7 +40,8 @@ static _Noreturn void usage(const char *msg)
             "  VOCAB: a WordPiece vocab.txt, or a byte-level BPE vocab.json (GPT-2, RoBERTa)\n"
             "  with its merges.txt (--merges; default: merges.txt beside VOCAB)\n"
             "       %s inspect DIR [--masking --samples N --seed S --seq-len L --objective X\n"
-            "                 [--max-pred P] [--mask-prob F] [--static-masks]]\n",
+            "                 [--max-pred P] [--mask-prob F] [--mask-mode token|whole-word|ngram]\n"
+            "                 [--static-masks]]\n",
             prog, prog, prog);
     exit(2);
 }
@@ -172,6 +174,16 @@ static int cmd_inspect(int argc, char **argv)
             o.mask_prob = parse_double(a, need_arg(argc, argv, &i), 1e-6, 1.0);
         else if (!strcmp(a, "--static-masks"))
             o.static_masks = 1;
+        else if (!strcmp(a, "--mask-mode")) {
+            const char *v = need_arg(argc, argv, &i);
+            enum mask_mode mm;
+            if (mask_mode_parse(v, &mm) != BT_OK) {
+                char msg[256];
+                snprintf(msg, sizeof msg, "--mask-mode '%s' must be token, whole-word or ngram", v);
+                usage(msg);
+            }
+            o.mask_mode = (int)mm;
+        }
         else if (!strcmp(a, "--objective")) {
             const char *v = need_arg(argc, argv, &i);
             if (objective_parse(v, &o.objective) != BT_OK) {

@@ -176,7 +176,7 @@ static void test_masking_rule(void **state)
     int32_t pool[100];
     for (int i = 0; i < 100; i++)
         pool[i] = 2000 + i;
-    struct mask_params p = {0.15, 20, 103, {0, 100, 101, 102, 103}, pool, 100};
+    struct mask_params p = {0.15, 20, 103, {0, 100, 101, 102, 103}, pool, 100, MASK_TOKEN, 3};
     assert_int_equal(masking_count(&p, 3, 3), 1);     /* max(1, round(0.45)) */
     assert_int_equal(masking_count(&p, 10, 10), 2);   /* round(1.5) = 2, half to even */
     assert_int_equal(masking_count(&p, 128, 126), 19);
@@ -186,7 +186,7 @@ static void test_masking_rule(void **state)
     assert_int_equal(masking_count(&p, 10, 10), 2);   /* round(2.5) = 2 */
     assert_int_equal(masking_count(&p, 14, 14), 4);   /* round(3.5) = 4 */
     p.prob = 0.15;
-    int32_t row[64], orig[64], pos[64], lab[64], scratch[64], again[64], pos2[64], lab2[64];
+    int32_t row[64], orig[64], pos[64], lab[64], scratch[256], again[64], pos2[64], lab2[64];
     int differs = 0;
     for (uint64_t r = 0; r < 200; r++) {
         int L = 8 + (int)(r % 50);
@@ -198,7 +198,7 @@ static void test_masking_rule(void **state)
         row[L / 3] = 100; /* [UNK] is never masked either */
         memcpy(orig, row, sizeof row);
         int n_cand = L - 4;
-        int k = masking_apply(&p, 9, r, row, L, pos, lab, scratch);
+        int k = masking_apply(&p, 9, r, row, L, NULL, pos, lab, scratch);
         assert_int_equal(k, masking_count(&p, L, n_cand));
         for (int j = 0; j < k; j++) {
             assert_true(j == 0 || pos[j] > pos[j - 1]);
@@ -216,12 +216,12 @@ static void test_masking_rule(void **state)
                 assert_int_equal(row[t], orig[t]);
         }
         memcpy(again, orig, sizeof orig); /* same stream: same result */
-        int k2 = masking_apply(&p, 9, r, again, L, pos2, lab2, scratch);
+        int k2 = masking_apply(&p, 9, r, again, L, NULL, pos2, lab2, scratch);
         assert_int_equal(k2, k);
         assert_memory_equal(again, row, (size_t)L * sizeof(int32_t));
         assert_memory_equal(pos2, pos, (size_t)k * sizeof(int32_t));
         memcpy(again, orig, sizeof orig);
-        masking_apply(&p, 9, r + 1000, again, L, pos2, lab2, scratch);
+        masking_apply(&p, 9, r + 1000, again, L, NULL, pos2, lab2, scratch);
         differs += memcmp(pos2, pos, (size_t)k * sizeof(int32_t)) != 0;
     }
     assert_true(differs > 150);

@@ -85,7 +85,8 @@ static void check_objective(enum objective obj)
     const struct data_info *I = loader_info(L);
     assert_true(I->epoch_size >= 10000); /* all rows come from epoch 0 */
     struct mask_params mp = {0.15, o.max_pred, I->mask_id,
-                             {I->pad_id, I->unk_id, I->cls_id, I->sep_id, I->mask_id}, NULL, 0};
+                             {I->pad_id, I->unk_id, I->cls_id, I->sep_id, I->mask_id}, NULL, 0,
+                             MASK_TOKEN, 3};
     struct batch b;
     batch_alloc(&b, mb, T, o.max_pred);
     int64_t rows = 0, preds = 0, real = 0, n_mask = 0, n_rand = 0, n_keep = 0, positive = 0;

@@ -82,7 +82,7 @@ static void run_epoch(int static_masks, int T, int *seen, uint64_t *mask_positio
     assert_int_equal(I->mask_id, 103);
     struct batch b;
     batch_alloc(&b, 5, T, P0);
-    struct mask_params mp = {0.15, P0, 103, {0, 100, 101, 102, 103}, NULL, 0};
+    struct mask_params mp = {0.15, P0, 103, {0, 100, 101, 102, 103}, NULL, 0, MASK_TOKEN, 3};
     *mask_positions_hash = 0;
     for (int step = 0; step < (R0 + R1) / 5; step++) {
         if (loader_next(L, &b, err) != BT_OK)

@@ -37,7 +37,7 @@ static const char *tmpfile_with(const char *name, const char *text)
 static const char *offsets_str(const char *text, int lowercase)
 {
     static char out[2048];
-    struct tokenizer tk = {g_vocab, lowercase};
+    struct tokenizer tk = {g_vocab, lowercase, NULL};
     struct tok_buf b;
     struct tok_offsets o;
     tok_buf_init(&b);
@@ -82,7 +82,7 @@ static void test_offsets_same_ids(void **state)
     char *text;
     size_t len;
     assert_int_equal(file_read_all(path, &text, &len, err), BT_OK);
-    struct tokenizer tk = {g_vocab, 1};
+    struct tokenizer tk = {g_vocab, 1, NULL};
     struct tok_buf a, b;
     struct tok_offsets o;
     tok_buf_init(&a);
