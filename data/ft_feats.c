@@ -9,6 +9,7 @@ void ft_tok_init(struct ft_tok *t, const struct vocab *v, int lowercase, int two
 {
     t->tk.vocab = v;
     t->tk.lowercase = lowercase;
+    t->tk.bpe = NULL; /* fine-tuning data is WordPiece (finetune_setup.c loads a vocab.txt) */
     t->cls = vocab_special_id(v, VOCAB_CLS);
     t->sep = vocab_special_id(v, VOCAB_SEP);
     t->pad = vocab_special_id(v, VOCAB_PAD);

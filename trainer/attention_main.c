@@ -172,6 +172,9 @@ static int run(struct att_run *r, const struct att_args *a, char *err)
                        a->model);
     if ((rc = vocab_load(&r->vocab, vp, err)) != BT_OK)
         return BT_EUSAGE;
+    if (vocab_kind(r->vocab) != VOCAB_WORDPIECE)
+        return bt_errf(err, BT_EUSAGE, "%s: bert-attention reads WordPiece vocabularies "
+                       "(vocab.txt) only", vp);
     int lc = a->lowercase >= 0 ? a->lowercase : r->src.lowercase >= 0 ? r->src.lowercase : 1;
     if ((rc = encode_input(r, a, lc, err)) != BT_OK)
         return rc;

@@ -91,6 +91,9 @@ static int setup_vocab(struct finetuner *t, char *err)
     int rc = vocab_load(&t->vocab, vp, err);
     if (rc != BT_OK)
         return BT_EUSAGE;
+    if (vocab_kind(t->vocab) != VOCAB_WORDPIECE)
+        return bt_errf(err, BT_EUSAGE, "%s: bert-finetune reads WordPiece vocabularies (vocab.txt) "
+                       "only; byte-level BPE fine-tuning is not supported yet", vp);
     if (vocab_size(t->vocab) > t->m.cfg.vocab_size)
         return bt_errf(err, BT_EUSAGE, "%s has %d tokens but the model's vocab_size is %d", vp,
                        vocab_size(t->vocab), t->m.cfg.vocab_size);

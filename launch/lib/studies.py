@@ -162,9 +162,10 @@ def cmd_compare(out, pairs, fmt, title):
 
     # table
     lines = [
-        "| model | objective | optimizer, lr | parameters | tokens/s | steps | final MLM loss "
-        "| final MLM acc | eval MLM loss | eval MLM acc | eval NSP/SOP acc | wall time (s) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | objective | tokenizer, masking | optimizer, lr | parameters | tokens/s | steps "
+        "| final MLM loss | final MLM acc | eval MLM loss | eval MLM acc | eval NSP/SOP acc "
+        "| wall time (s) |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, d, train, evals, info in runs:
         st = steady(train)
@@ -172,8 +173,9 @@ def cmd_compare(out, pairs, fmt, title):
         ev = evals[-1] if evals else {}
         sp = ev.get("eval_nsp_acc")
         wall = info.get("wall_s")
-        lines.append("| %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |" % (
             name, info.get("objective", "?"),
+            "%s, %s" % (info.get("tokenizer", "?"), info.get("masking", "?")),
             "%s %s" % (info.get("optimizer", "?"), info.get("lr", "?")),
             fmt_int(info["parameters"]) if info.get("parameters") else "?",
             fmt_int(st["tokens_per_s"]), last["step"],
@@ -187,7 +189,10 @@ def cmd_compare(out, pairs, fmt, title):
         "(start-up excluded). final MLM loss/acc: the last logged step (one global batch). "
         "eval: the last held-out evaluation. wall time: the whole bert-train run "
         "(start-up, evaluation and training). NSP/SOP accuracy: BERT's next-sentence or "
-        "ALBERT's sentence-order head; RoBERTa has neither.",
+        "ALBERT's sentence-order head; RoBERTa has neither. tokenizer: WordPiece (30,522 ids) "
+        "or RoBERTa's byte-level BPE (50,265 ids) over the same text; MLM loss and accuracy "
+        "over different vocabularies are not comparable token for token, and a token is a "
+        "different amount of text in each.",
     ]
     md = os.path.join(out, "compare.md")
     with open(md, "w") as f:

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # studies_e2e.sh - launch/compare and launch/scaling end to end with tiny budgets:
 #   studies_e2e.sh BUILD_DIR
-# compare: BERT, RoBERTa and ALBERT (tiny) on the same shards; the table has the
-# three rows with parameters, tokens/s, losses and accuracies, and gnuplot wrote
-# an SVG plot. scaling: strong and weak over 1..2 ranks; the table, the headline
+# compare: BERT, RoBERTa and ALBERT (tiny) on the same text (RoBERTa with its
+# own byte-level BPE shards, the others on WordPiece shards); the table has the
+# three rows with tokenizer, parameters, tokens/s, losses and accuracies, and
+# gnuplot wrote an SVG plot. scaling: strong and weak over 1..2 ranks; the table, the headline
 # weak-scaling efficiency and an SVG plot exist.
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -21,11 +22,12 @@ bash launch/compare --steps 8 --ranks "$ranks" --out "$tmp/cmp" >"$tmp/cmp.log" 
   fail "compare failed: $(tail -5 "$tmp/cmp.log")"
 md=$tmp/cmp/compare.md
 for m in bert roberta albert; do
-  grep -qE "^\| $m \| [a-z-]+ \| [a-z]+ [0-9.e-]+ \| [0-9,]+ \| [0-9,]+ \| 8 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| ([0-9.]+|-) \| [0-9.]+ \|$" "$md" ||
+  grep -qE "^\| $m \| [a-z-]+ \| [a-z]+, [a-z-]+ \| [a-z]+ [0-9.e-]+ \| [0-9,]+ \| [0-9,]+ \| 8 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| ([0-9.]+|-) \| [0-9.]+ \|$" "$md" ||
     fail "compare.md: no complete row for $m: $(cat "$md")"
 done
-grep -q '| bert | nsp | adamw 0.001 | 4,433,468 |' "$md" || fail "bert row: objective/optimizer/parameters"
-grep -q '| albert | sop | lamb 0.02 | 2,248,700 |' "$md" || fail "albert row: objective/optimizer/parameters"
+grep -q '| bert | nsp | wordpiece, token | adamw 0.001 | 4,433,468 |' "$md" || fail "bert row: objective/optimizer/parameters"
+grep -q '| roberta | full-sentences | bpe, token | adamw 0.002 |' "$md" || fail "roberta row: its own BPE shards"
+grep -q '| albert | sop | wordpiece, token | lamb 0.02 | 2,248,700 |' "$md" || fail "albert row: objective/optimizer/parameters"
 grep -q '<svg' "$tmp/cmp/compare.svg" && [ "$(grep -c '<path' "$tmp/cmp/compare.svg")" -gt 6 ] ||
   fail "compare.svg is not a plot"
 grep -q "set output 'compare.svg'" "$tmp/cmp/compare.gp" || fail "compare.gp"

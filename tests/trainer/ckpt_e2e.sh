@@ -187,9 +187,9 @@ refuse)
   fi
   ;;
 export)
-  for m in bert:nsp roberta:full-sentences albert:sop; do
-    IFS=: read -r model objective <<<"$m"
-    "$train" --model "$src/configs/$model-tiny.json" --data "$tmp/train" --run-dir "$tmp/$model" \
+  for m in bert:nsp:bert-tiny roberta:full-sentences:roberta-tiny-wordpiece albert:sop:albert-tiny; do
+    IFS=: read -r model objective config <<<"$m"
+    "$train" --model "$src/configs/$config.json" --data "$tmp/train" --run-dir "$tmp/$model" \
       --set total_steps=1 --set objective="$objective" --set global_batch_size=4 \
       --set micro_batch_size=4 --set seq_len=32 --set max_pred=5 >/dev/null
     "$ckpt" export-hf "$tmp/$model" "$tmp/$model-hf" >/dev/null

@@ -6,7 +6,9 @@
 #                grad_sync=blocking give the same loss and gradient norm at every
 #                step (same global batch of 12, dropout on)
 #   convergence  tiny BERT on 2 ranks: the MLM loss falls well below its start
-#   models       tiny RoBERTa (full-sentences) and ALBERT (SOP, LAMB) on 2 ranks learn
+#   models       tiny RoBERTa (full-sentences, its own byte-level BPE shards,
+#                whole-word masking) and ALBERT (SOP, LAMB, n-gram masking) on 2
+#                ranks learn
 #   bad-input    configuration errors exit 2 with one line naming the problem
 #   rank-death   a rank killed mid-run brings the whole job down, non-zero, promptly
 set -euo pipefail
@@ -94,13 +96,19 @@ PY
   ;;
 models)
   make_shards
+  "$prep" --vocab "$fix/roberta-base-vocab.json" --merges "$fix/gpt2-merges.txt" \
+    --input "$fix/gutenberg_train.txt" --output "$tmp/train-bpe" --shards 4 --quiet
   # LAMB's trust ratio scales steps by the weight norms: a tiny model needs a larger lr.
-  for m in roberta:full-sentences:adamw:2e-3 albert:sop:lamb:2e-2; do
-    IFS=: read -r model objective opt lr <<<"$m"
-    mpirun_ 2 "$train" --model "$src/configs/$model-tiny.json" --data "$tmp/train" \
+  for m in roberta:full-sentences:adamw:2e-3:whole-word:train-bpe \
+           albert:sop:lamb:2e-2:ngram:train; do
+    IFS=: read -r model objective opt lr masking data <<<"$m"
+    mpirun_ 2 "$train" --model "$src/configs/$model-tiny.json" --data "$tmp/$data" \
       --recipe "$src/configs/recipe-smoke.json" --run-dir "$tmp/$model" --set total_steps=80 \
       --set micro_batch_size=8 --set objective="$objective" --set optimizer="$opt" \
-      --set lr="$lr" | tail -1
+      --set lr="$lr" --set masking="$masking" >"$tmp/$model.log"
+    tail -1 "$tmp/$model.log"
+    grep -q "\"masking\": \"$masking\"" "$tmp/$model.log" ||
+      fail "$model: masking $masking not in the recipe"
     python3 - "$tmp/$model/metrics.jsonl" "$model" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if '"loss"' in l]
