@@ -156,8 +156,8 @@ static int parse_merges(struct bpe *m, const char *bytes, size_t len, const char
             continue; /* blank line */
         if (nf != 2) {
             rc = bt_errf(err, BT_EUSAGE, "%s:%zu: expected two symbols separated by a space, "
-                         "found %d field%s: \"%.60s\"", name, line, nf, nf == 1 ? "" : "s",
-                         s);
+                         "found %d field%s: \"%.*s\"", name, line, nf, nf == 1 ? "" : "s",
+                         (int)(n < 60 ? n : 60), s);
             break;
         }
         if (fl[0] + fl[1] > cat_cap) {

@@ -139,6 +139,91 @@ static void test_tokenize(void **state)
     assert_int_equal(run("tokenize", in), 2); /* --vocab is required */
 }
 
+/* byte-level BPE through the program: RoBERTa ids, shards with RoBERTa's
+ * specials, whole-word masking statistics, and exit 2 with one line naming the
+ * file (and line) for bad vocab.json / merges.txt. */
+static void test_bpe_cli(void **state)
+{
+    (void)state;
+    char rv[4096], gv[4096], mg[4096], in[4300], lines[4300], bad[4300], badm[4300],
+        out[4300], args[16000], err[BT_ERR_LEN];
+    df_fixture(rv, sizeof rv, "roberta-base-vocab.json");
+    df_fixture(gv, sizeof gv, "gpt2-vocab.json");
+    df_fixture(mg, sizeof mg, "gpt2-merges.txt");
+    fmt(lines, sizeof lines, "%s/bpe-lines.txt", tmp);
+    FILE *f = fopen(lines, "w");
+    fputs("Hello world!\nA, <mask> AllenNLP sentence.\n", f);
+    fclose(f);
+    fmt(args, sizeof args, "tokenize --vocab %s --merges %s", rv, mg);
+    assert_int_equal(run(args, lines), 0);
+    char *o;
+    slurp(outfile, &o);
+    assert_string_equal(o, "31414 232 328\n250 6 50264 3823 487 21992 3645 4\n");
+    xfree(o);
+    fmt(args, sizeof args, "tokenize --vocab %s --merges %s --tokenizer bpe", gv, mg);
+    assert_int_equal(run(args, lines), 0); /* GPT-2 ids: <mask> is text there */
+    slurp(outfile, &o);
+    assert_true(strncmp(o, "15496 995 0\n", 12) == 0);
+    xfree(o);
+    /* shards: RoBERTa's specials; GPT-2's vocabulary has none -> exit 2 */
+    fmt(in, sizeof in, "%s/bpe-in.txt", tmp);
+    df_write_corpus(in, 6, 8, 3, 12, 21);
+    fmt(out, sizeof out, "%s/bpe-shards", tmp);
+    fmt(args, sizeof args, "--vocab %s --merges %s --input %s --output %s --quiet", gv, mg, in,
+        out);
+    assert_int_equal(run(args, NULL), 2);
+    expect_error_line("<pad>");
+    assert_false(file_exists(out));
+    fmt(args, sizeof args, "--vocab %s --merges %s --input %s --output %s --quiet", rv, mg, in,
+        out);
+    assert_int_equal(run(args, NULL), 0);
+    fmt(args, sizeof args, "inspect %s --masking --samples 300 --objective full-sentences "
+        "--mask-mode whole-word", out);
+    assert_int_equal(run(args, NULL), 0);
+    char *text;
+    slurp(outfile, &text);
+    json_t *j = jsonu_loads(text, strlen(text), "inspect output", err);
+    if (!j)
+        fail_msg("%s", err);
+    assert_int_equal(json_integer_value(json_object_get(j, "vocab_size")), 50265);
+    json_t *sp = json_object_get(j, "special_ids");
+    assert_int_equal(json_integer_value(json_object_get(sp, "cls")), 0);
+    assert_int_equal(json_integer_value(json_object_get(sp, "pad")), 1);
+    assert_int_equal(json_integer_value(json_object_get(sp, "mask")), 50264);
+    json_t *m = json_object_get(j, "masking");
+    assert_string_equal(json_string_value(json_object_get(m, "mask_mode")), "whole-word");
+    assert_int_equal(json_integer_value(json_object_get(m, "specials_masked")), 0);
+    json_decref(j);
+    xfree(text);
+    /* bad files: exit 2, one line naming the file (and the line) */
+    fmt(bad, sizeof bad, "%s/bad-vocab.json", tmp);
+    f = fopen(bad, "w");
+    fputs("{\"a\": 0,\n \"b\": 1,,}\n", f);
+    fclose(f);
+    fmt(args, sizeof args, "tokenize --vocab %s --merges %s", bad, mg);
+    assert_int_equal(run(args, lines), 2);
+    expect_error_line("bad-vocab.json");
+    fmt(badm, sizeof badm, "%s/bad-merges.txt", tmp);
+    f = fopen(badm, "w");
+    fputs("#version: 0.2\n\xc4\xa0 t\nh e llo\n", f);
+    fclose(f);
+    fmt(args, sizeof args, "tokenize --vocab %s --merges %s", rv, badm);
+    assert_int_equal(run(args, lines), 2);
+    expect_error_line("bad-merges.txt:3");
+    fmt(args, sizeof args, "tokenize --vocab %s", rv); /* no merges.txt beside it */
+    assert_int_equal(run(args, lines), 2);
+    expect_error_line("--merges");
+    fmt(args, sizeof args, "tokenize --vocab %s --tokenizer bpe", vocab);
+    assert_int_equal(run(args, lines), 2);
+    expect_error_line("vocab.json");
+    fmt(args, sizeof args, "tokenize --vocab %s --tokenizer unigram", vocab);
+    assert_int_equal(run(args, lines), 2);
+    expect_error_line("unigram");
+    fmt(args, sizeof args, "inspect %s --masking --mask-mode span", out);
+    assert_int_equal(run(args, NULL), 2);
+    expect_error_line("--mask-mode");
+}
+
 static void test_inspect(void **state)
 {
     (void)state;
@@ -184,6 +269,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prep_exit_codes),
         cmocka_unit_test(test_tokenize),
+        cmocka_unit_test(test_bpe_cli),
         cmocka_unit_test(test_inspect),
     };
     return cmocka_run_group_tests_name("bert_prep_cli", tests, setup, NULL);
