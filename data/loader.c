@@ -285,7 +285,7 @@ static int fill_row(struct loader *L, const struct example_ref *ex, int64_t e, i
     int32_t *am = b->attention_mask + (size_t)i * T;
     const struct data_info *I = &L->info;
     int n = 0, first_len = 0, nsp = -1, static_preds = 0;
-    uint8_t *cont = L->o.masking != MASK_TOKEN ? L->tcont : NULL;
+    uint8_t *cont = L->o.masking != MASK_TOKEN && L->cont_id ? L->tcont : NULL;
     if (cont)
         memset(cont, 0, (size_t)T);
     if (ex->pair) {

@@ -108,12 +108,24 @@ struct bert_acts *bert_acts_alloc(const struct bert_model *m, int B, int T, int 
 void bert_acts_free(struct bert_acts *a);
 size_t bert_acts_bytes(const struct bert_acts *a);
 
+/* Where backward puts the word-embedding LOOKUP gradient instead of adding it
+ * to g->wte: token n's row goes to rows + slot[n] * embedding_size (the caller
+ * zeroes rows and picks the slots, one per distinct token). Data-parallel
+ * training uses this to all-reduce the dense (tied decoder) part of the
+ * word-embedding gradient as soon as the MLM head is done and only the touched
+ * rows at the end (grad_sync.h). */
+struct bert_wte_rows {
+    float *rows;
+    const int32_t *slot; /* (B * T) */
+};
+
 struct bert_step {
     uint64_t seed;       /* run seed (dropout) */
     uint64_t step;       /* optimizer step (dropout keys) */
     int train;           /* 1: dropout on and gradients computed */
     float mlm_scale;     /* d(loss)/d(MLM loss sum): 1 / global masked count */
     float nsp_scale;     /* 1 / global sentence-pair label count */
+    const struct bert_wte_rows *wte_rows; /* NULL: the lookup gradient goes to g->wte */
 };
 
 struct bert_result {

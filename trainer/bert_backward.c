@@ -85,8 +85,12 @@ static void encoder_backward(struct bert_model *m, struct bert_acts *a, const st
     }
     layernorm_backward(a->demb2, 0, g->emb_ln_w, g->emb_ln_b, demb, a->emb_sum, p->emb_ln_w,
                        a->emb_mean, a->emb_rstd, N, E);
-    embedding_backward(g->wte, g->wpe, g->wtt, a->demb2, b->input_ids, a->pos, b->token_type_ids,
-                       N, E);
+    if (st->wte_rows) /* the word rows go to the caller's buffer (bert.h) */
+        embedding_backward(st->wte_rows->rows, g->wpe, g->wtt, a->demb2, st->wte_rows->slot,
+                           a->pos, b->token_type_ids, N, E);
+    else
+        embedding_backward(g->wte, g->wpe, g->wtt, a->demb2, b->input_ids, a->pos,
+                           b->token_type_ids, N, E);
     if (hook)
         hook(hook_ctx, 0);
 }

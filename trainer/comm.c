@@ -113,6 +113,15 @@ void comm_allreduce_max_i64(int64_t *buf, int n)
     MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD));
 }
 
+void comm_allreduce_bor_u8(uint8_t *buf, size_t n)
+{
+    for (size_t off = 0; off < n; off += INT_MAX / 2) {
+        size_t k = n - off < INT_MAX / 2 ? n - off : INT_MAX / 2;
+        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_UNSIGNED_CHAR, MPI_BOR,
+                                MPI_COMM_WORLD));
+    }
+}
+
 int comm_agree_status(int rc, int *rank0_failed)
 {
     int64_t v[3] = {rc != BT_OK, rc == BT_EUSAGE, comm_rank() == 0 && rc != BT_OK};

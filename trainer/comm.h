@@ -20,6 +20,8 @@ void comm_allreduce_sum_f64(double *buf, int n);
 void comm_allreduce_sum_i64(int64_t *buf, int n);
 void comm_allreduce_max_i64(int64_t *buf, int n);
 void comm_allreduce_min_i64(int64_t *buf, int n);
+/* Bitwise OR of n bytes over all ranks, in place. */
+void comm_allreduce_bor_u8(uint8_t *buf, size_t n);
 /* Every rank's status rc (BT_OK or an error code) to one job-wide status: BT_OK
  * when all succeeded, else BT_EUSAGE if any rank had a usage error, else
  * BT_ERUNTIME. *rank0_failed tells every rank whether rank 0 failed (then rank 0

@@ -59,11 +59,17 @@ static int train_step(struct trainer *t, struct step_result *sr, char *err)
                            .nsp_scale = cnt[1] ? 1.0f / (float)cnt[1] : 0.0f};
     memset(t->m.grads, 0, t->m.n_params * sizeof(float));
     struct bert_result res = {0};
+    struct bert_wte_rows wr;
     for (int a = 0; a < t->accum; a++) {
         double f0 = timer_now();
         bert_forward(&t->m, t->acts, &t->mb[a], &st, &res);
         double f1 = timer_now();
         int last = a == t->accum - 1 && t->world > 1;
+        if (last && t->gs.overlap) { /* word-embedding rows apart (grad_sync.h) */
+            grad_sync_prepare_rows(&t->gs, t->mb[a].input_ids,
+                                   (size_t)t->mb[a].B * (size_t)t->mb[a].T, &wr);
+            st.wte_rows = &wr;
+        }
         bert_backward(&t->m, t->acts, &t->mb[a], &st, last ? grad_sync_hook : NULL,
                       last ? &t->gs : NULL);
         sr->t_fwd += f1 - f0;
