@@ -6,6 +6,7 @@
 #include "mem.h"
 #include "unicode.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #define MAX_SPECIALS 6
@@ -27,6 +28,7 @@ struct special {
 };
 
 struct bpe {
+    uint64_t serial; /* unique per loaded model: caches know whose words they hold */
     const struct vocab *v;
     int32_t byte_sym[256];
     int32_t unk; /* id for symbols outside the vocabulary */
@@ -203,7 +205,9 @@ int bpe_load_bytes(struct bpe **out, const struct vocab *v, const char *bytes, s
     if (vocab_kind(v) != VOCAB_BPE)
         return bt_errf(err, BT_EUSAGE, "%s: byte-level BPE needs a vocab.json vocabulary, not a "
                        "WordPiece vocab.txt", name);
+    static atomic_uint_fast64_t next_serial;
     struct bpe *m = xcalloc(1, sizeof *m);
+    m->serial = (uint64_t)atomic_fetch_add(&next_serial, 1) + 1;
     m->v = v;
     m->vsize = vocab_size(v);
     m->checksum = vocab_fnv1a64(bytes, len);
@@ -319,7 +323,7 @@ struct cache_slot {
 };
 
 struct bpe_cache {
-    const struct bpe *owner;
+    uint64_t owner; /* serial of the model the entries belong to */
     struct cache_slot *slots; /* CACHE_SLOTS */
     size_t count;
     char *keys;
@@ -344,7 +348,7 @@ static void cache_reset(struct bpe_cache *c, const struct bpe *owner)
 {
     memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots);
     c->count = c->keys_n = c->vals_n = 0;
-    c->owner = owner;
+    c->owner = owner->serial;
 }
 
 static struct bpe_cache *cache_get(struct tok_buf *b, const struct bpe *m)
@@ -353,7 +357,7 @@ static struct bpe_cache *cache_get(struct tok_buf *b, const struct bpe *m)
         b->bpe_cache = xcalloc(1, sizeof *b->bpe_cache);
         b->bpe_cache->slots = xcalloc(CACHE_SLOTS, sizeof *b->bpe_cache->slots);
     }
-    if (b->bpe_cache->owner != m)
+    if (b->bpe_cache->owner != m->serial)
         cache_reset(b->bpe_cache, m);
     return b->bpe_cache;
 }

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "comm.h"
 #include "mem.h"
+#include "rows.h"
 #include "timer.h"
 
 #include <string.h>
@@ -159,17 +160,9 @@ double grad_sync_finish(struct grad_sync *s)
     wait_req(&s->req_wte);
     wait_req(&s->req_rows);
     double dt = timer_now() - t0;
-    if (s->split) { /* add the touched rows back: the same order on every rank */
-        size_t E = (size_t)s->m->cfg.embedding_size;
-        float *wte = s->m->grads + s->wte_lo;
-#pragma omp parallel for schedule(static)
-        for (long k = 0; k < (long)s->n_rows; k++) {
-            float *dst = wte + (size_t)s->row_ids[k] * E;
-            const float *src = s->rows + (size_t)k * E;
-            for (size_t e = 0; e < E; e++)
-                dst[e] += src[e];
-        }
-    }
+    if (s->split) /* add the touched rows back: the same on every rank */
+        scatter_add_rows(s->m->grads + s->wte_lo, s->rows, s->row_ids, (int)s->n_rows,
+                         s->m->cfg.embedding_size);
     for (int i = 0; i < s->n; i++)
         s->started[i] = 0;
     s->split = s->wte_started = 0;

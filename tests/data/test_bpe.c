@@ -154,6 +154,16 @@ static void test_hf_toy(void **state)
     assert_int_equal(vocab_special_id(v, VOCAB_MASK), -1);
     assert_int_equal(vocab_check_specials(v, "toy.json", err), BT_EUSAGE);
     assert_non_null(strstr(err, "<pad>"));
+    /* the same tok_buf with another model (perhaps at the same address): its
+     * cached words must not leak into the new model's ids */
+    bpe_free(m);
+    const char *mg2 = "#version: 0.2\n\xc4\xa0 l\n";
+    assert_int_equal(bpe_load_bytes(&m, v, mg2, strlen(mg2), "toy2.txt", err), BT_OK);
+    b.n = 0;
+    bpe_encode(m, "lower", 5, &b, NULL);
+    static const int32_t want3[] = {0, 1, 2, 3, 4};
+    assert_int_equal(b.n, 5);
+    assert_memory_equal(b.ids, want3, sizeof want3);
     tok_buf_free(&b);
     bpe_free(m);
     vocab_free(v);
