@@ -168,6 +168,19 @@ static int load_json(struct vocab *v, const char *name, char *err)
     return BT_OK;
 }
 
+/* A vocabulary of the given kind holding a copy of the file's bytes. */
+static struct vocab *new_vocab(enum vocab_kind kind, const char *bytes, size_t len)
+{
+    struct vocab *v = xcalloc(1, sizeof *v);
+    v->kind = kind;
+    v->text = xmalloc(len + 1);
+    memcpy(v->text, bytes, len);
+    v->text[len] = '\0';
+    v->text_len = len;
+    v->checksum = vocab_fnv1a64(bytes, len);
+    return v;
+}
+
 static int load_bytes(struct vocab **out, const char *bytes, size_t len, const char *name,
                       int json, char *err)
 {
@@ -181,13 +194,7 @@ static int load_bytes(struct vocab **out, const char *bytes, size_t len, const c
                            bytes[first] == '\r'))
         first++;
     if (json || (first < len && bytes[first] == '{')) {
-        struct vocab *v = xcalloc(1, sizeof *v);
-        v->kind = VOCAB_BPE;
-        v->text = xmalloc(len + 1);
-        memcpy(v->text, bytes, len);
-        v->text[len] = '\0';
-        v->text_len = len;
-        v->checksum = vocab_fnv1a64(bytes, len);
+        struct vocab *v = new_vocab(VOCAB_BPE, bytes, len);
         int rc = load_json(v, name, err);
         if (rc != BT_OK) {
             vocab_free(v);
@@ -201,18 +208,12 @@ static int load_bytes(struct vocab **out, const char *bytes, size_t len, const c
         lines += bytes[i] == '\n';
     if (bytes[len - 1] != '\n')
         lines++;
-    struct vocab *v = xcalloc(1, sizeof *v);
-    v->kind = VOCAB_WORDPIECE;
-    v->text = xmalloc(len + 1);
-    memcpy(v->text, bytes, len);
-    v->text[len] = '\0';
-    v->text_len = len;
+    struct vocab *v = new_vocab(VOCAB_WORDPIECE, bytes, len);
     v->names = v->text;
     v->size = (int)lines;
     v->tok_off = xcalloc(lines, sizeof(uint32_t));
     v->tok_len = xcalloc(lines, sizeof(uint32_t));
     alloc_table(v, lines);
-    v->checksum = vocab_fnv1a64(bytes, len);
     size_t start = 0, line = 0;
     int has_cr = 0;
     for (size_t i = 0; i <= len; i++) {

@@ -3,9 +3,12 @@
 #include "testutil.h"
 
 #include "check.h"
+#include "fileio.h"
+#include "json_util.h"
 #include "mem.h"
 #include "prep.h"
 #include "rng.h"
+#include "tokenizer.h"
 
 #include <hdf5.h>
 #include <stdio.h>
@@ -29,6 +32,52 @@ static const char *const words[] = {
 void df_fixture(char *out, size_t n, const char *name)
 {
     snprintf(out, n, "%s/tests/data/fixtures/%s", BT_SOURCE_DIR, name);
+}
+
+int df_check_golden(const char *name, df_pick_tokenizer pick, void *ctx,
+                    const char *count_vocab, int *counted)
+{
+    char path[4096], err[BT_ERR_LEN];
+    df_fixture(path, sizeof path, name);
+    char *text;
+    size_t len;
+    if (file_read_all(path, &text, &len, err) != BT_OK)
+        fail_msg("%s", err);
+    int rows = 0;
+    *counted = 0;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        json_t *row = jsonu_loads(line, n, path, err);
+        if (!row)
+            fail_msg("%s", err);
+        const char *which = json_string_value(json_object_get(row, "vocab"));
+        const char *src = json_string_value(json_object_get(row, "src"));
+        json_t *jt = json_object_get(row, "text"), *ids = json_object_get(row, "ids");
+        if (!which || !src || !json_is_string(jt) || !json_is_array(ids))
+            fail_msg("%s row %d: vocab, src, text and ids are required", path, rows + 1);
+        struct tok_buf b;
+        tok_buf_init(&b);
+        tokenizer_encode(pick(ctx, which), json_string_value(jt), json_string_length(jt), &b);
+        size_t want = json_array_size(ids);
+        int same = b.n == want;
+        for (size_t i = 0; same && i < want; i++)
+            same = b.ids[i] == (int32_t)json_integer_value(json_array_get(ids, i));
+        if (!same) {
+            fprintf(stderr, "mismatch (%s) %s\n got:", which, src);
+            for (size_t i = 0; i < b.n; i++)
+                fprintf(stderr, " %d", b.ids[i]);
+            fprintf(stderr, "\n");
+            fail_msg("golden row %d (%s) differs", rows + 1, src);
+        }
+        tok_buf_free(&b);
+        *counted += !strcmp(which, count_vocab);
+        json_decref(row);
+        rows++;
+        line = nl ? nl + 1 : line + n;
+    }
+    xfree(text);
+    return rows;
 }
 
 int64_t df_write_corpus(const char *path, int n_docs, int max_sent, int min_words,

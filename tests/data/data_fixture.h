@@ -11,6 +11,16 @@
 /* Absolute path of tests/data/fixtures/<name>. */
 void df_fixture(char *out, size_t n, const char *name);
 
+/* The tokenizer a golden row names in its "vocab" field. */
+struct tokenizer;
+typedef const struct tokenizer *(*df_pick_tokenizer)(void *ctx, const char *vocab);
+/* Tokenizes every row of fixtures/<name> (JSON lines with vocab, src, text,
+ * ids) with the tokenizer pick(ctx, vocab) returns and fails the test, naming
+ * the row's src and printing the ids, at the first row whose ids differ.
+ * Returns the rows checked; *counted gets the rows whose vocab is count_vocab. */
+int df_check_golden(const char *name, df_pick_tokenizer pick, void *ctx,
+                    const char *count_vocab, int *counted);
+
 /* Writes a corpus of n_docs documents; document d has 1 + (h % max_sent)
  * sentences of min_words..max_words words (h a hash of (seed, d, s)); blank
  * lines between documents. Returns the number of sentences written. */

@@ -259,9 +259,10 @@ static void check_loader(const char *dir, const char *vocab_path, enum objective
                 continue;
             cont_masked++;
             joined += hit[at - 1];
-            if (!hit[at - 1] && getenv("BT_DEBUG_MASKING")) {
+            if (!hit[at - 1] && getenv("BT_DEBUG_MASKING")) { /* which words start there */
                 size_t n1, n2;
-                const char *a = vocab_token(v, orig[at - 1], &n1), *c = vocab_token(v, orig[at], &n2);
+                const char *a = vocab_token(v, orig[at - 1], &n1);
+                const char *c = vocab_token(v, orig[at], &n2);
                 fprintf(stderr, "[%.*s][%.*s]\n", (int)n1, a, (int)n2, c);
             }
         }

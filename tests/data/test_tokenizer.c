@@ -8,6 +8,7 @@
  *  - UTF-8 decoding table, vocabulary errors. */
 #include "testutil.h"
 
+#include "data_fixture.h"
 #include "fileio.h"
 #include "json_util.h"
 #include "mem.h"
@@ -62,53 +63,25 @@ static const char *tok_str(const struct vocab *v, int lowercase, const char *tex
 
 /* ---- Hugging Face golden ids ------------------------------------------- */
 
+struct golden_vocabs {
+    struct tokenizer uncased, cased;
+};
+
+static const struct tokenizer *pick(void *ctx, const char *vocab)
+{
+    struct golden_vocabs *g = ctx;
+    return strcmp(vocab, "cased") == 0 ? &g->cased : &g->uncased;
+}
+
 static void test_hf_golden(void **state)
 {
     (void)state;
     struct vocab *vu = load_fixture_vocab("bert-base-uncased-vocab.txt");
     struct vocab *vc = load_fixture_vocab("bert-base-cased-vocab.txt");
-    char path[4096], err[BT_ERR_LEN];
-    snprintf(path, sizeof path, "%s/tests/data/fixtures/hf_tokenizer_golden.jsonl", BT_SOURCE_DIR);
-    char *text;
-    size_t len;
-    assert_int_equal(file_read_all(path, &text, &len, err), BT_OK);
-    int rows = 0, cased_rows = 0;
-    for (char *line = text; *line;) {
-        char *nl = strchr(line, '\n');
-        size_t n = nl ? (size_t)(nl - line) : strlen(line);
-        json_t *row = jsonu_loads(line, n, path, err);
-        if (!row)
-            fail_msg("%s", err);
-        const char *which = json_string_value(json_object_get(row, "vocab"));
-        const char *src = json_string_value(json_object_get(row, "src"));
-        json_t *jt = json_object_get(row, "text");
-        json_t *ids = json_object_get(row, "ids");
-        assert_non_null(which);
-        assert_non_null(jt);
-        int cased = !strcmp(which, "cased");
-        struct tokenizer tk = {cased ? vc : vu, !cased, NULL};
-        struct tok_buf b;
-        tok_buf_init(&b);
-        tokenizer_encode(&tk, json_string_value(jt), json_string_length(jt), &b);
-        size_t want = json_array_size(ids);
-        int same = b.n == want;
-        for (size_t i = 0; same && i < want; i++)
-            same = b.ids[i] == (int32_t)json_integer_value(json_array_get(ids, i));
-        if (!same) {
-            fprintf(stderr, "mismatch (%s) %s\n got:", which, src);
-            for (size_t i = 0; i < b.n; i++)
-                fprintf(stderr, " %d", b.ids[i]);
-            fprintf(stderr, "\n");
-            fail_msg("golden row %d (%s) differs", rows + 1, src);
-        }
-        tok_buf_free(&b);
-        json_decref(row);
-        rows++;
-        cased_rows += cased;
-        line = nl ? nl + 1 : line + n;
-    }
+    struct golden_vocabs g = {{vu, 1, NULL}, {vc, 0, NULL}};
+    int cased_rows;
+    int rows = df_check_golden("hf_tokenizer_golden.jsonl", pick, &g, "cased", &cased_rows);
     assert_true(rows >= 37 && cased_rows >= 4);
-    xfree(text);
     vocab_free(vu);
     vocab_free(vc);
 }
