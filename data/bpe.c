@@ -328,8 +328,7 @@ struct bpe_cache {
     size_t count;
     char *keys;
     size_t keys_n, keys_cap;
-    int32_t *ids;
-    uint16_t *blen;
+    int32_t *ids, *blen; /* each entry's tokens and their byte lengths */
     size_t vals_n, vals_cap;
 };
 
@@ -387,10 +386,8 @@ static void cache_put(struct bpe_cache *c, struct cache_slot *e, uint64_t h,
         c->blen = xrealloc(c->blen, xmul(c->vals_cap, sizeof *c->blen));
     }
     memcpy(c->keys + c->keys_n, w, n);
-    for (size_t j = 0; j < k; j++) {
-        c->ids[c->vals_n + j] = ids[j];
-        c->blen[c->vals_n + j] = (uint16_t)blen[j];
-    }
+    memcpy(c->ids + c->vals_n, ids, k * sizeof *ids);
+    memcpy(c->blen + c->vals_n, blen, k * sizeof *blen);
     e->hash = h;
     e->key_off = (uint32_t)c->keys_n;
     e->key_len = (uint16_t)n;
@@ -418,12 +415,12 @@ static void grow_i32(int32_t **p, size_t *cap, size_t need)
  * first byte is at cleaned position at; map (or NULL: identity) gives the
  * source position of each cleaned byte. */
 static void emit(const struct bpe *m, struct tok_buf *b, struct tok_offsets *o,
-                 const int32_t *ids, const int32_t *blen, const uint16_t *blen16, size_t k,
-                 size_t at, const uint32_t *map)
+                 const int32_t *ids, const int32_t *blen, size_t k, size_t at,
+                 const uint32_t *map)
 {
     for (size_t j = 0; j < k; j++) {
         int32_t id = ids[j] < m->vsize ? ids[j] : m->unk;
-        size_t nb = blen ? (size_t)blen[j] : blen16[j];
+        size_t nb = (size_t)blen[j];
         tok_buf_push(b, id);
         if (o) {
             size_t s = map ? map[at] : at, e = map ? map[at + nb - 1] + 1 : at + nb;
@@ -446,8 +443,7 @@ static void encode_word(const struct bpe *m, const unsigned char *w, size_t n, s
         h = vocab_fnv1a64(w, n) | 1;
         slot = cache_find(c, w, n, h);
         if (slot->hash) {
-            emit(m, b, o, c->ids + slot->val_off, NULL, c->blen + slot->val_off, slot->n, at,
-                 map);
+            emit(m, b, o, c->ids + slot->val_off, c->blen + slot->val_off, slot->n, at, map);
             return;
         }
     }
@@ -503,8 +499,8 @@ static void encode_word(const struct bpe *m, const unsigned char *w, size_t n, s
         /* a pair whose right symbol merged but left did not was fixed above;
          * one whose left merged is fixed when i reaches it */
     }
-    emit(m, b, o, sym, blen, NULL, k, at, map);
-    if (c && k <= UINT16_MAX) {
+    emit(m, b, o, sym, blen, k, at, map);
+    if (c) { /* k <= n <= CACHE_MAX_KEY */
         if (c->count >= CACHE_MAX_ENTRIES) {
             cache_reset(c, m);
             slot = cache_find(c, w, n, h);

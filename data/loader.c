@@ -109,7 +109,7 @@ static int check_opts(const struct loader_opts *o, char *err)
 
 /* Random-replacement pool (every id of v that is not reserved) and the
  * word-continuation flags. */
-static void pool_from_vocab(struct loader *L, const struct vocab *v)
+static void tables_from_vocab(struct loader *L, const struct vocab *v)
 {
     int n = vocab_size(v);
     L->pool = xmalloc(xmul((size_t)n, sizeof(int32_t)));
@@ -141,7 +141,7 @@ static int open_ours(struct loader *L, char *err)
         return bt_errf(err, BT_EFORMAT, "%s: the stored vocabulary does not match its checksum",
                        L->paths[0]);
     }
-    pool_from_vocab(L, v);
+    tables_from_vocab(L, v);
     vocab_free(v);
     struct data_info *I = &L->info;
     I->vocab_size = m->vocab_size;
@@ -198,7 +198,7 @@ static int open_nvidia(struct loader *L, char *err)
         I->sep_id = vocab_special_id(v, VOCAB_SEP);
         I->mask_id = vocab_special_id(v, VOCAB_MASK);
         I->vocab_checksum = vocab_checksum(v);
-        pool_from_vocab(L, v);
+        tables_from_vocab(L, v);
         vocab_free(v);
     } else { /* bert-base-uncased layout */
         I->vocab_size = 30522;

@@ -99,11 +99,7 @@ static int mask_tokens(const struct mask_params *p, struct rng *r, int32_t *ids,
         int32_t t = scratch[j];
         pos[j] = t;
         labels[j] = ids[t];
-        double u = rng_next_double(r);
-        if (u < 0.8)
-            ids[t] = p->mask_id;
-        else if (u < 0.9 && p->pool_n > 0)
-            ids[t] = p->pool[rng_next_below(r, (uint64_t)p->pool_n)];
+        apply_action(p, r, &ids[t], draw_action(r));
     }
     return k;
 }

@@ -36,20 +36,12 @@ void grad_sync_free(struct grad_sync *s)
     memset(s, 0, sizeof *s);
 }
 
-void grad_sync_split_rows(struct grad_sync *s, float *rows, const int32_t *row_ids,
-                          size_t n_rows)
-{
-    BT_CHECK(s->overlap && s->world > 1, "grad_sync_split_rows needs overlap and several ranks");
-    BT_CHECK(s->wte_lo == s->m->seg_offset[0], "the word embeddings must open segment 0");
-    s->split = 1;
-    s->rows = rows;
-    s->row_ids = row_ids;
-    s->n_rows = n_rows;
-}
-
 void grad_sync_prepare_rows(struct grad_sync *s, const int32_t *ids, size_t N,
                             struct bert_wte_rows *wr)
 {
+    BT_CHECK(s->overlap && s->world > 1,
+             "grad_sync_prepare_rows needs overlap and several ranks");
+    BT_CHECK(s->wte_lo == s->m->seg_offset[0], "the word embeddings must open segment 0");
     size_t V = (size_t)s->m->cfg.vocab_size, E = (size_t)s->m->cfg.embedding_size;
     if (!s->bits) {
         s->bits = xmalloc(V);
@@ -81,7 +73,8 @@ void grad_sync_prepare_rows(struct grad_sync *s, const int32_t *ids, size_t N,
     memset(s->row_buf, 0, nr * E * sizeof(float));
     wr->rows = s->row_buf;
     wr->slot = s->slot;
-    grad_sync_split_rows(s, s->row_buf, s->ids, nr);
+    s->split = 1;
+    s->n_rows = nr;
 }
 
 static void start_wte(struct grad_sync *s)
@@ -101,7 +94,7 @@ static void start(struct grad_sync *s, int seg)
         if (!s->wte_started)
             start_wte(s);
         if (s->n_rows > 0)
-            s->req_rows = comm_iallreduce_sum_f32(s->rows, s->n_rows *
+            s->req_rows = comm_iallreduce_sum_f32(s->row_buf, s->n_rows *
                                                   (size_t)s->m->cfg.embedding_size);
     }
     if (hi > lo)
@@ -161,7 +154,7 @@ double grad_sync_finish(struct grad_sync *s)
     wait_req(&s->req_rows);
     double dt = timer_now() - t0;
     if (s->split) /* add the touched rows back: the same on every rank */
-        scatter_add_rows(s->m->grads + s->wte_lo, s->rows, s->row_ids, (int)s->n_rows,
+        scatter_add_rows(s->m->grads + s->wte_lo, s->row_buf, s->ids, (int)s->n_rows,
                          s->m->cfg.embedding_size);
     for (int i = 0; i < s->n; i++)
         s->started[i] = 0;

@@ -8,7 +8,7 @@
  *
  * The word embeddings are most of a small model's gradient (tiny BERT: 3.9 M
  * of 4.4 M floats) and would only be final after the last step of backward.
- * With grad_sync_split_rows for a step, backward keeps the embedding LOOKUP
+ * With grad_sync_prepare_rows for a step, backward keeps the embedding LOOKUP
  * gradient in a separate buffer of the rows touched by any rank (bert.h,
  * struct bert_wte_rows): the dense rest of the word-embedding gradient (the
  * tied MLM decoder's) is all-reduced from the moment the MLM head is done, and
@@ -34,32 +34,24 @@ struct grad_sync {
     int *req;         /* (n) request id or -1 */
     int *started;     /* (n) */
     double t_exposed; /* seconds blocked in grad_sync_finish, summed over steps */
-    /* this step's split of the word embeddings (grad_sync_split_rows) */
+    /* this step's split of the word embeddings (grad_sync_prepare_rows) */
     size_t wte_lo, wte_hi;  /* the word-embedding tensor in the slab, in floats */
     int split, wte_started, req_wte, req_rows;
-    float *rows;
-    const int32_t *row_ids;
-    size_t n_rows;
-    /* buffers of grad_sync_prepare_rows */
+    size_t n_rows;            /* tokens seen by some rank: rows of row_buf */
     uint8_t *bits;            /* (V) token occurs on some rank */
     int32_t *slot_of, *ids;   /* (V) slot of a token, token of a slot */
     int32_t *slot;            /* (slot_cap) slot of each position of the micro-batch */
     size_t slot_cap;
-    float *row_buf;
+    float *row_buf;           /* (n_rows, embedding_size) the lookup gradient */
     size_t row_cap;           /* floats */
 };
 
 void grad_sync_init(struct grad_sync *s, struct bert_model *m, int world, int overlap);
 void grad_sync_free(struct grad_sync *s);
-/* For the coming backward only: the lookup gradient arrives in rows (n_rows x
- * embedding_size, row k belongs to token row_ids[k]); the same n_rows and
- * row_ids on every rank. Needs overlap and world > 1. */
-void grad_sync_split_rows(struct grad_sync *s, float *rows, const int32_t *row_ids,
-                          size_t n_rows);
-/* The usual way to split: for the micro-batch ids[0..N) about to run backward,
- * finds the tokens that occur on any rank (one all-reduce of a V-byte map),
- * numbers them in id order, zeroes their rows, fills wr for bert_step.wte_rows
- * and calls grad_sync_split_rows. Collective; needs overlap and world > 1. */
+/* Splits the word embeddings for the coming backward only: for the
+ * micro-batch ids[0..N), finds the tokens that occur on any rank (one
+ * all-reduce of a V-byte map), numbers them in id order, zeroes their rows and
+ * fills wr for bert_step.wte_rows. Collective; needs overlap and world > 1. */
 void grad_sync_prepare_rows(struct grad_sync *s, const int32_t *ids, size_t N,
                             struct bert_wte_rows *wr);
 /* bert_grad_hook: ctx is a struct grad_sync. */

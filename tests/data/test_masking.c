@@ -21,7 +21,6 @@
 #include "vocab.h"
 
 #include <math.h>
-#include <stdlib.h>
 
 #define ROWS 10000
 #define MAXL 160
@@ -259,12 +258,6 @@ static void check_loader(const char *dir, const char *vocab_path, enum objective
                 continue;
             cont_masked++;
             joined += hit[at - 1];
-            if (!hit[at - 1] && getenv("BT_DEBUG_MASKING")) { /* which words start there */
-                size_t n1, n2;
-                const char *a = vocab_token(v, orig[at - 1], &n1);
-                const char *c = vocab_token(v, orig[at], &n2);
-                fprintf(stderr, "[%.*s][%.*s]\n", (int)n1, a, (int)n2, c);
-            }
         }
         for (int i = 0; i < 8 * 128 - 1; i++) /* and a WordPiece word goes on masked */
             if (vocab_kind(v) == VOCAB_WORDPIECE && hit[i] && b.attention_mask[i + 1] &&
